@@ -24,6 +24,9 @@ type Video struct {
 	// Duration in seconds of the indexed footage, needed for reference
 	// coverage.
 	Duration float64 `json:"duration"`
+	// Path is where the indexed file was read from (a server-local path), kept
+	// so that reviewers can be shown evidence frames; empty when unknown.
+	Path string `json:"path,omitempty"`
 }
 
 // maxIDLen bounds ids so that no store or index has to cope with megabyte keys.
@@ -50,7 +53,7 @@ func (v Video) Validate() error {
 	if v.Platform == "" {
 		return Errorf(EInvalid, "video %q: platform is empty", v.ID)
 	}
-	if len(v.Platform) > 64 || len(v.Author) > 1024 || len(v.URL) > 4096 || len(v.ExternalID) > 1024 {
+	if len(v.Platform) > 64 || len(v.Author) > 1024 || len(v.URL) > 4096 || len(v.ExternalID) > 1024 || len(v.Path) > 4096 {
 		return Errorf(EInvalid, "video %q: a metadata field is too long", v.ID)
 	}
 	if v.Duration < 0 {
