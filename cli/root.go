@@ -36,7 +36,8 @@ type command struct {
 // commands is the table of subcommands. Each lives in a file of its own.
 func commands() map[string]command {
 	return map[string]command{
-		"version": {"print the version", runVersion},
+		"version":     {"print the version", runVersion},
+		"fingerprint": {"print the perceptual fingerprint of video files (JSON lines)", runFingerprint},
 	}
 }
 
