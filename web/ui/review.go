@@ -5,6 +5,8 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/copycat-video/copycat/claims"
@@ -126,7 +128,7 @@ func (h *handler) claim(w http.ResponseWriter, r *http.Request, v *visit) {
 	h.render(w, r, http.StatusOK, "claim", h.claimView(pv, v, d, ""))
 }
 
-func labelOf(s models.ClaimState) string { return funcs["label"].(func(any) string)(s) }
+func labelOf(s models.ClaimState) string { return strings.ReplaceAll(string(s), "_", " ") }
 
 func navFor(v *visit) string {
 	if v.rightsHolder() {
@@ -206,11 +208,11 @@ func provenanceOf(c models.Claim) provenance {
 func humanDuration(d time.Duration) string {
 	switch {
 	case d >= 48*time.Hour:
-		return itoa(int(d/(24*time.Hour))) + " days"
+		return strconv.Itoa(int(d/(24*time.Hour))) + " days"
 	case d >= 2*time.Hour:
-		return itoa(int(d/time.Hour)) + " hours"
+		return strconv.Itoa(int(d/time.Hour)) + " hours"
 	case d >= 2*time.Minute:
-		return itoa(int(d/time.Minute)) + " minutes"
+		return strconv.Itoa(int(d/time.Minute)) + " minutes"
 	}
 	return "moments"
 }

@@ -77,7 +77,7 @@ type Deps struct {
 	Complaints   Complaints
 	Fingerprints Fingerprinter
 	Frames       FrameSource
-	Log        *slog.Logger
+	Log          *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// SessionTTL bounds a session's life (default 8h); IdleTimeout ends a
