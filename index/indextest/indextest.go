@@ -102,6 +102,7 @@ func Video(id string) models.Video {
 		Author:     "author of " + id,
 		Published:  time.Date(2025, 3, 14, 15, 9, 26, 0, time.UTC),
 		Duration:   12.5,
+		Path:       "/srv/videos/" + id + ".mp4",
 	}
 }
 
@@ -187,7 +188,7 @@ func wantCode(t *testing.T, what string, err error, code string) {
 func sameVideo(t *testing.T, got, want models.Video) {
 	t.Helper()
 	if got.ID != want.ID || got.Platform != want.Platform || got.ExternalID != want.ExternalID ||
-		got.URL != want.URL || got.Author != want.Author || !got.Published.Equal(want.Published) ||
+		got.URL != want.URL || got.Author != want.Author || got.Path != want.Path || !got.Published.Equal(want.Published) ||
 		math.Abs(got.Duration-want.Duration) > 1e-9 {
 		t.Errorf("video %q:\n got %+v\nwant %+v", want.ID, got, want)
 	}
