@@ -38,6 +38,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"version":     {"print the version", runVersion},
 		"fingerprint": {"print the perceptual fingerprint of video files (JSON lines)", runFingerprint},
+		"eval":        {"score copycat on a labelled corpus (µAP, recall per family)", runEval},
 	}
 }
 
