@@ -86,27 +86,19 @@ func (s *Server) orgClaimsReference(ctx context.Context, p models.Principal, id 
 	}
 }
 
-// writeFrame renders v at t as image/jpeg. Rendering errors name the video
-// id, never the server-local path.
+// writeFrame renders v at t as image/jpeg.
 func (s *Server) writeFrame(w http.ResponseWriter, r *http.Request, v models.Video, t float64) error {
 	if s.cfg.Frames == nil {
 		return models.Errorf(models.EUnavailable, "evidence frames are not available on this server")
-	}
-	if v.Path == "" {
-		return models.Errorf(models.ENotFound, "no video file is kept for %q", v.ID)
 	}
 	release, err := s.acquire(r.Context())
 	if err != nil {
 		return err
 	}
-	img, err := s.cfg.Frames.Frame(r.Context(), v.Path, t)
+	img, err := renderFrame(r.Context(), s.cfg.Frames, v, t)
 	release()
 	if err != nil {
-		code := models.ErrorCode(err)
-		if code == models.EInternal {
-			return err
-		}
-		return models.WrapError(code, err, "cannot render the frame of %q at %gs", v.ID, t)
+		return err
 	}
 	w.Header().Set("Content-Type", "image/jpeg")
 	w.Header().Set("Content-Length", strconv.Itoa(len(img)))
@@ -115,4 +107,55 @@ func (s *Server) writeFrame(w http.ResponseWriter, r *http.Request, v models.Vid
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(img)
 	return nil
+}
+
+// renderFrame renders the kept file of v at t. Errors name the video id,
+// never the server-local path.
+func renderFrame(ctx context.Context, frames Frames, v models.Video, t float64) ([]byte, error) {
+	if v.Path == "" {
+		return nil, models.Errorf(models.ENotFound, "no video file is kept for %q", v.ID)
+	}
+	img, err := frames.Frame(ctx, v.Path, t)
+	if err != nil {
+		code := models.ErrorCode(err)
+		if code == models.EInternal {
+			return nil, err
+		}
+		return nil, models.WrapError(code, err, "cannot render the frame of %q at %gs", v.ID, t)
+	}
+	return img, nil
+}
+
+// FrameSource renders evidence frames by video id, for the reviewer pages
+// (package ui), which check claim visibility themselves before asking.
+type FrameSource struct {
+	videos interface {
+		Video(ctx context.Context, id string) (models.Video, error)
+	}
+	frames Frames
+}
+
+// NewFrameSource returns a FrameSource reading video files from refs'
+// catalogue entries (references and recorded uploads alike).
+func NewFrameSource(refs References, frames Frames) *FrameSource {
+	return &FrameSource{videos: refs, frames: frames}
+}
+
+// Frame renders the frame of an upload (kind "upload") or a reference (kind
+// "reference") at t seconds as a JPEG.
+func (f *FrameSource) Frame(ctx context.Context, kind, id string, t float64) ([]byte, error) {
+	v, err := f.videos.Video(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	switch kind {
+	case "upload":
+		if v.Platform != models.PlatformSelf {
+			return nil, models.Errorf(models.ENotFound, "upload %q not found", id)
+		}
+	case "reference":
+	default:
+		return nil, models.Errorf(models.EInvalid, "unknown frame kind %q (want upload or reference)", kind)
+	}
+	return renderFrame(ctx, f.frames, v, t)
 }

@@ -85,7 +85,8 @@ func newLocalPaths(dirs []string) (*localPaths, error) {
 
 // resolve returns the real path of name when it is a regular file inside one
 // of the allowed directories, after following symlinks (a link inside an
-// allowed directory pointing outside it is refused).
+// allowed directory pointing outside it is refused). Whether a file outside
+// the allowed directories exists is never revealed.
 func (lp *localPaths) resolve(name string) (string, error) {
 	if len(lp.dirs) == 0 {
 		return "", models.Errorf(models.EForbidden, "server-local paths are disabled on this server (start it with --local-dir)")
@@ -93,21 +94,33 @@ func (lp *localPaths) resolve(name string) (string, error) {
 	if name == "" || !filepath.IsAbs(name) || strings.ContainsRune(name, 0) {
 		return "", models.Errorf(models.EInvalid, "path must be an absolute server-local path")
 	}
-	real, err := filepath.EvalSymlinks(filepath.Clean(name))
-	if err != nil {
-		// Same answer whether the file is missing or outside the allowed
-		// directories, so the API cannot probe the file system.
-		return "", models.Errorf(models.EForbidden, "path %q is not inside an allowed directory", name)
+	outside := models.Errorf(models.EForbidden, "path %q is not inside an allowed directory", name)
+	clean := filepath.Clean(name)
+	if !lp.inside(clean) {
+		return "", outside
 	}
+	real, err := filepath.EvalSymlinks(clean)
+	if err != nil {
+		return "", models.Errorf(models.ENotFound, "no file at %q", name)
+	}
+	if !lp.inside(real) {
+		return "", outside
+	}
+	fi, err := os.Stat(real)
+	if err != nil || !fi.Mode().IsRegular() {
+		return "", models.Errorf(models.EInvalid, "path %q is not a regular file", name)
+	}
+	return real, nil
+}
+
+// inside reports whether the clean absolute path p lies in an allowed
+// directory.
+func (lp *localPaths) inside(p string) bool {
 	for _, d := range lp.dirs {
-		rel, err := filepath.Rel(d, real)
+		rel, err := filepath.Rel(d, p)
 		if err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel) {
-			fi, err := os.Stat(real)
-			if err != nil || !fi.Mode().IsRegular() {
-				return "", models.Errorf(models.EInvalid, "path %q is not a regular file", name)
-			}
-			return real, nil
+			return true
 		}
 	}
-	return "", models.Errorf(models.EForbidden, "path %q is not inside an allowed directory", name)
+	return false
 }

@@ -148,17 +148,23 @@ func (s *Server) checkUpload(w http.ResponseWriter, r *http.Request, p models.Pr
 	} else if models.ErrorCode(err) != models.ENotFound {
 		return err
 	}
+	kept := false
 	if tmp != "" {
 		path = filepath.Join(s.cfg.UploadDir, fileKey(u.ID)+".video")
 		if err := os.Rename(tmp, path); err != nil {
 			return fmt.Errorf("keep upload %q: %w", u.ID, err)
 		}
-		tmp = ""
+		tmp, kept = "", true
 	}
 
 	res, replayed, err := s.runCheck(r.Context(), p, u, path)
 	if err != nil {
 		s.metrics.checks.WithLabelValues("failed").Inc()
+		if kept {
+			// Nothing refers to the file of a failed check; a retry
+			// uploads it again.
+			_ = os.Remove(path)
+		}
 		return err
 	}
 	if replayed {

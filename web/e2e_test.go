@@ -1,0 +1,270 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/copycat-video/copycat/claims"
+	"github.com/copycat-video/copycat/models"
+)
+
+// TestEndToEnd drives the whole API through a real listener: a reference is
+// uploaded, a re-encoded copy is checked (lifted, one claim opened), the
+// same upload id is checked again (identical answer, no second claim), an
+// unrelated clip is clean, and a reviewer reads the evidence, looks at the
+// frames and upholds the claim, which lands in the audit trail.
+func TestEndToEnd(t *testing.T) {
+	c := testClips(t)
+	e := newTestEnv(t, envOptions{})
+	admin, pipe, rev := e.tokens[models.RoleAdmin], e.tokens[models.RolePipeline], e.tokens[models.RoleReviewer]
+
+	ct, body := multipartBody(t, map[string]string{"id": "tiktok:1", "platform": "tiktok", "author": "@origin", "url": "https://tiktok.example/1"}, "video", c.reference)
+	r := e.do("POST", "/v1/references", admin, ct, body)
+	if r.status != http.StatusCreated {
+		t.Fatalf("add reference: %d %s", r.status, r.body)
+	}
+	ref := decodeBody[models.Video](t, r)
+	if ref.ID != "tiktok:1" || ref.Duration < 5 || ref.Path != "" {
+		t.Fatalf("added reference = %+v, want id tiktok:1, duration ~6 s, no path", ref)
+	}
+
+	ct, body = multipartBody(t, map[string]string{"upload_id": "up-1", "uploader": "alice", "published_at": "2030-01-01T00:00:00Z"}, "video", c.copy)
+	first := e.do("POST", "/v1/uploads:check", pipe, ct, body)
+	if first.status != http.StatusOK {
+		t.Fatalf("check: %d %s", first.status, first.body)
+	}
+	res := decodeBody[checkResponse](t, first)
+	if res.Verdict.Verdict != models.Lifted || len(res.Matches) == 0 || res.Matches[0].Reference.ID != "tiktok:1" {
+		t.Fatalf("check of the copy = %s, want lifted from tiktok:1", first.body)
+	}
+	if len(res.ClaimIDs) != 1 || res.Action == models.ActionAllow || res.UploadID != "up-1" || res.Video != "up-1" {
+		t.Fatalf("check of the copy = %s, want one claim, an action and upload id up-1", first.body)
+	}
+	if first.header.Get("Idempotent-Replayed") != "" {
+		t.Errorf("first check marked as replayed")
+	}
+	if strings.Contains(string(first.body), e.data) {
+		t.Errorf("response leaks a server path: %s", first.body)
+	}
+
+	// The same upload id again: identical body, no second claim.
+	ct, body = multipartBody(t, map[string]string{"upload_id": "up-1", "uploader": "alice", "published_at": "2030-01-01T00:00:00Z"}, "video", c.copy)
+	again := e.do("POST", "/v1/uploads:check", pipe, ct, body)
+	if again.status != http.StatusOK || !bytes.Equal(again.body, first.body) {
+		t.Fatalf("repeat check: %d %s\nwant the identical body %s", again.status, again.body, first.body)
+	}
+	if again.header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("repeat check not marked Idempotent-Replayed")
+	}
+	// And by server-local path under the same id: still the stored answer.
+	local := filepath.Join(e.local, "copy.mp4")
+	copyFile(t, c.copy, local)
+	if r := e.doJSON("POST", "/v1/uploads:check", pipe, map[string]any{"upload_id": "up-1", "path": local}); !bytes.Equal(r.body, first.body) {
+		t.Fatalf("repeat check by path: %d %s", r.status, r.body)
+	}
+	list := decodeBody[claims.ClaimPage](t, e.do("GET", "/v1/claims?upload=up-1", rev, "", nil))
+	if list.Total != 1 || list.Claims[0].ID != res.ClaimIDs[0] {
+		t.Fatalf("claims on up-1 = %+v, want exactly %s", list, res.ClaimIDs)
+	}
+	if r := e.do("GET", "/v1/uploads/up-1", pipe, "", nil); !bytes.Equal(r.body, first.body) {
+		t.Errorf("GET /v1/uploads/up-1 = %d %s, want the check result", r.status, r.body)
+	}
+
+	// An unrelated clip by server-local path is clean and opens nothing.
+	other := filepath.Join(e.local, "other.mp4")
+	copyFile(t, c.other, other)
+	r = e.doJSON("POST", "/v1/uploads:check", pipe, map[string]any{"upload_id": "up-2", "path": other, "uploader": "bob"})
+	if r.status != http.StatusOK {
+		t.Fatalf("check other: %d %s", r.status, r.body)
+	}
+	if res2 := decodeBody[checkResponse](t, r); res2.Verdict.Verdict != models.Clean || len(res2.ClaimIDs) != 0 || res2.Action != models.ActionAllow {
+		t.Fatalf("check of an unrelated clip = %s, want clean, allow, no claims", r.body)
+	}
+	// The checked uploads were recorded as our own videos.
+	if v, err := e.idx.Video(context.Background(), "up-1"); err != nil || v.Platform != models.PlatformSelf {
+		t.Errorf("up-1 in the index = %+v, %v; want platform self", v, err)
+	}
+
+	// The reviewer's view: evidence, frames, decision, audit trail.
+	claimID := res.ClaimIDs[0]
+	r = e.do("GET", "/v1/claims/"+claimID, rev, "", nil)
+	if r.status != http.StatusOK {
+		t.Fatalf("get claim: %d %s", r.status, r.body)
+	}
+	detail := decodeBody[claims.ClaimDetail](t, r)
+	if len(detail.Claim.Match.Segments) == 0 || len(detail.Events) == 0 || detail.Claim.Upload.ID != "up-1" {
+		t.Fatalf("claim detail lacks evidence or audit trail: %s", r.body)
+	}
+	for _, path := range []string{"/v1/uploads/up-1/frame?t=1.5", "/v1/references/tiktok:1/frame?t=1.5"} {
+		r := e.do("GET", path, rev, "", nil)
+		if r.status != http.StatusOK || r.header.Get("Content-Type") != "image/jpeg" || !bytes.HasPrefix(r.body, []byte{0xff, 0xd8}) {
+			t.Errorf("GET %s = %d %s (%d bytes), want a JPEG", path, r.status, r.header.Get("Content-Type"), len(r.body))
+		}
+	}
+	r = e.doJSON("POST", "/v1/claims/"+claimID+"/decision", rev, map[string]any{"decision": "uphold", "reason": "frames match", "version": detail.Claim.Version})
+	if r.status != http.StatusOK {
+		t.Fatalf("uphold: %d %s", r.status, r.body)
+	}
+	if c := decodeBody[models.Claim](t, r); c.State != models.StateUpheld {
+		t.Fatalf("after uphold state = %s", c.State)
+	}
+	// A second decision on the stale version loses.
+	r = e.doJSON("POST", "/v1/claims/"+claimID+"/decision", rev, map[string]any{"decision": "reject", "reason": "late", "version": detail.Claim.Version})
+	if r.status != http.StatusConflict {
+		t.Errorf("stale decision: %d %s, want 409", r.status, r.body)
+	}
+	r = e.doJSON("POST", "/v1/claims/"+claimID+"/dispute", pipe, map[string]any{"reason": "licensed", "statement": "I have a licence"})
+	if r.status != http.StatusOK || decodeBody[models.Claim](t, r).State != models.StateDisputed {
+		t.Fatalf("dispute: %d %s", r.status, r.body)
+	}
+	detail = decodeBody[claims.ClaimDetail](t, e.do("GET", "/v1/claims/"+claimID, rev, "", nil))
+	var kinds []string
+	for _, ev := range detail.Events {
+		kinds = append(kinds, string(ev.Kind))
+	}
+	// Upholding also records a strike against the uploader.
+	if got := strings.Join(kinds, ","); got != "open,uphold,strike,dispute" {
+		t.Errorf("audit trail = %s, want open,uphold,strike,dispute", got)
+	}
+
+	// The metrics saw it all.
+	m := string(e.do("GET", "/metrics", "", "", nil).body)
+	for _, want := range []string{
+		`copycat_upload_checks_total{outcome="checked"} 2`,
+		`copycat_upload_checks_total{outcome="replayed"} 2`,
+		`copycat_verdicts_total{decision="lifted"} 1`,
+		`copycat_verdicts_total{decision="clean"} 1`,
+		`copycat_http_requests_total{code="200",method="POST",route="/v1/uploads:check"} 4`,
+		`copycat_http_request_duration_seconds_count{method="GET",route="/v1/claims/{id}"}`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBadRequests sends malformed, oversized, hostile and misdirected
+// requests and checks each gets the right 4xx in the JSON error shape and
+// leaves the store, the index and the kept files unchanged.
+func TestBadRequests(t *testing.T) {
+	c := testClips(t)
+	e := newTestEnv(t, envOptions{limits: Limits{MaxBodyBytes: 4 << 10, MaxUploadBytes: 256 << 10}})
+	admin, pipe, rev := e.tokens[models.RoleAdmin], e.tokens[models.RolePipeline], e.tokens[models.RoleReviewer]
+	notVideo := filepath.Join(e.local, "notes.mp4")
+	if err := os.WriteFile(notVideo, []byte("this is not a video"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	outside := filepath.Join(e.data, "outside.mp4")
+	copyFile(t, c.other, outside)
+	if err := os.Symlink(outside, filepath.Join(e.local, "escape.mp4")); err != nil {
+		t.Fatal(err)
+	}
+	big, _ := json.Marshal(map[string]string{"reason": strings.Repeat("x", 8<<10), "decision": "uphold"})
+	mpCT, mpBody := multipartBody(t, map[string]string{"upload_id": "up-bad"}, "video", c.copy) // ~800 KB > 256 KiB
+	emptyCT, emptyBody := multipartBody(t, map[string]string{"upload_id": "up-bad"}, "", "")
+	unknownCT, unknownBody := multipartBody(t, map[string]string{"upload_id": "up-bad", "evil": "1"}, "video", notVideo)
+	nvCT, nvBody := multipartBody(t, map[string]string{"upload_id": "up-bad"}, "video", notVideo)
+
+	before := storeSnapshot(t, e)
+	cases := []struct {
+		name, method, path, token, ct string
+		body                          string
+		raw                           *bytes.Buffer
+		status                        int
+		code                          string
+	}{
+		{"malformed JSON", "POST", "/v1/uploads:check", pipe, "application/json", `{"upload_id": "up-bad", "path":`, nil, 400, models.EInvalid},
+		{"empty JSON body", "POST", "/v1/uploads:check", pipe, "application/json", ``, nil, 400, models.EInvalid},
+		{"trailing data", "POST", "/v1/claims/x/decision", rev, "application/json", `{"decision":"uphold","reason":"r"} {}`, nil, 400, models.EInvalid},
+		{"unknown field", "POST", "/v1/uploads:check", pipe, "application/json", `{"upload_id":"up-bad","pth":"/x"}`, nil, 400, models.EInvalid},
+		{"wrong type", "POST", "/v1/uploads:check", pipe, "application/json", `{"upload_id":7}`, nil, 400, models.EInvalid},
+		{"no path", "POST", "/v1/uploads:check", pipe, "application/json", `{"upload_id":"up-bad"}`, nil, 400, models.EInvalid},
+		{"relative path", "POST", "/v1/uploads:check", pipe, "application/json", `{"upload_id":"up-bad","path":"../etc/passwd"}`, nil, 400, models.EInvalid},
+		{"path outside", "POST", "/v1/uploads:check", pipe, "application/json", `{"upload_id":"up-bad","path":"/etc/passwd"}`, nil, 403, models.EForbidden},
+		{"dotdot escape", "POST", "/v1/uploads:check", pipe, "application/json", `{"upload_id":"up-bad","path":"` + e.local + `/../outside.mp4"}`, nil, 403, models.EForbidden},
+		{"symlink escape", "POST", "/v1/uploads:check", pipe, "application/json", `{"upload_id":"up-bad","path":"` + e.local + `/escape.mp4"}`, nil, 403, models.EForbidden},
+		{"not a video", "POST", "/v1/uploads:check", pipe, "application/json", `{"upload_id":"up-bad","path":"` + notVideo + `"}`, nil, 400, models.EInvalid},
+		{"not a video upload", "POST", "/v1/uploads:check", pipe, "", "", nvBody, 400, models.EInvalid},
+		{"bad upload id", "POST", "/v1/uploads:check", pipe, "application/json", `{"upload_id":"a\nb","path":"` + notVideo + `"}`, nil, 400, models.EInvalid},
+		{"bad metadata", "POST", "/v1/uploads:check", pipe, "application/json", `{"upload_id":"up-bad","path":"` + notVideo + `","platform_metadata":[1]}`, nil, 400, models.EInvalid},
+		{"wrong content type", "POST", "/v1/uploads:check", pipe, "text/plain", `hello`, nil, 415, eUnsupportedMedia},
+		{"oversized JSON", "POST", "/v1/claims/x/decision", rev, "application/json", string(big), nil, 413, models.ETooLarge},
+		{"oversized upload", "POST", "/v1/uploads:check", pipe, "", "", mpBody, 413, models.ETooLarge},
+		{"multipart without file", "POST", "/v1/uploads:check", pipe, "", "", emptyBody, 400, models.EInvalid},
+		{"unknown multipart field", "POST", "/v1/uploads:check", pipe, "", "", unknownBody, 400, models.EInvalid},
+		{"unknown claim", "GET", "/v1/claims/nope", rev, "", "", nil, 404, models.ENotFound},
+		{"unknown claim decision", "POST", "/v1/claims/nope/decision", rev, "application/json", `{"decision":"uphold","reason":"r"}`, nil, 404, models.ENotFound},
+		{"unknown decision", "POST", "/v1/claims/nope/decision", rev, "application/json", `{"decision":"maybe","reason":"r"}`, nil, 400, models.EInvalid},
+		{"unknown dispute reason", "POST", "/v1/claims/nope/dispute", pipe, "application/json", `{"reason":"because"}`, nil, 400, models.EInvalid},
+		{"unknown upload", "GET", "/v1/uploads/nope", pipe, "", "", nil, 404, models.ENotFound},
+		{"unknown upload frame", "GET", "/v1/uploads/nope/frame?t=1", rev, "", "", nil, 404, models.ENotFound},
+		{"frame without t", "GET", "/v1/references/nope/frame", rev, "", "", nil, 400, models.EInvalid},
+		{"frame negative t", "GET", "/v1/references/nope/frame?t=-1", rev, "", "", nil, 400, models.EInvalid},
+		{"unknown reference", "GET", "/v1/references/nope", rev, "", "", nil, 404, models.ENotFound},
+		{"delete unknown reference", "DELETE", "/v1/references/nope", admin, "", "", nil, 404, models.ENotFound},
+		{"reserved platform", "POST", "/v1/references", admin, "application/json", `{"id":"r","platform":"self","path":"` + notVideo + `"}`, nil, 400, models.EInvalid},
+		{"empty import", "POST", "/v1/references:import", admin, "application/json", `{"references":[]}`, nil, 400, models.EInvalid},
+		{"bad filter", "GET", "/v1/claims?state=bogus", rev, "", "", nil, 400, models.EInvalid},
+		{"unknown filter", "GET", "/v1/claims?colour=red", rev, "", "", nil, 400, models.EInvalid},
+		{"bad paging", "GET", "/v1/complaints?limit=-3", rev, "", "", nil, 400, models.EInvalid},
+		{"unknown route", "GET", "/v1/nothing", rev, "", "", nil, 404, models.ENotFound},
+		{"wrong method", "PUT", "/v1/claims", rev, "", "", nil, 405, eMethodNotAllowed},
+		{"wrong role", "POST", "/v1/uploads:check", rev, "application/json", `{"upload_id":"up-bad","path":"` + notVideo + `"}`, nil, 403, models.EForbidden},
+		{"no token", "GET", "/v1/claims", "", "", "", nil, 401, models.EUnauthorized},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var r response
+			switch {
+			case tc.raw != nil:
+				ct := mpCT
+				switch tc.raw {
+				case emptyBody:
+					ct = emptyCT
+				case unknownBody:
+					ct = unknownCT
+				case nvBody:
+					ct = nvCT
+				}
+				r = e.do(tc.method, tc.path, tc.token, ct, bytes.NewReader(tc.raw.Bytes()))
+			case tc.body != "":
+				r = e.do(tc.method, tc.path, tc.token, tc.ct, strings.NewReader(tc.body))
+			default:
+				r = e.do(tc.method, tc.path, tc.token, tc.ct, nil)
+			}
+			if r.status != tc.status || r.errorCode() != tc.code {
+				t.Errorf("%s %s: %d %s, want %d %s", tc.method, tc.path, r.status, r.body, tc.status, tc.code)
+			}
+			if ct := r.header.Get("Content-Type"); ct != "application/json" {
+				t.Errorf("error content type %q", ct)
+			}
+			var eb errorBody
+			if err := json.Unmarshal(r.body, &eb); err != nil || eb.Error.Message == "" {
+				t.Errorf("error body %s is not the JSON error shape", r.body)
+			}
+			if strings.Contains(string(r.body), e.data) && tc.code != models.EForbidden && tc.code != models.EInvalid {
+				t.Errorf("error leaks a server path: %s", r.body)
+			}
+		})
+	}
+	if after := storeSnapshot(t, e); after != before {
+		t.Errorf("bad requests changed the store:\nbefore %s\nafter  %s", before, after)
+	}
+}
