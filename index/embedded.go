@@ -73,9 +73,10 @@ type Embedded struct {
 	closed   bool
 	snapSize int64 // bytes of the newest snapshot
 
-	kick chan struct{} // wakes the maintenance goroutine
-	stop chan struct{}
-	done chan struct{}
+	kick     chan struct{}      // wakes the maintenance goroutine
+	optimize chan chan struct{} // asks it to merge every delta now
+	stop     chan struct{}
+	done     chan struct{}
 }
 
 // slot is one video version. Ordinals are never reused within a process: a
@@ -123,6 +124,7 @@ func OpenEmbedded(dir string, opts EmbeddedOptions) (*Embedded, error) {
 		compactBytes: opts.CompactBytes,
 		byID:         map[string]uint32{},
 		kick:         make(chan struct{}, 1),
+		optimize:     make(chan chan struct{}),
 		stop:         make(chan struct{}),
 		done:         make(chan struct{}),
 	}
@@ -596,6 +598,27 @@ func (e *Embedded) Stats(ctx context.Context) (Stats, error) {
 		st.Bytes += int64(2*len(id)+len(v.Platform)+len(v.ExternalID)+len(v.URL)+len(v.Author)+len(v.Path)) + 160
 	}
 	return st, nil
+}
+
+// Optimize merges every recently added hash into the search tables and
+// waits for it. Searches are exact either way; after a bulk load this makes
+// them as fast as they get instead of leaving up to 1/32 of the index to be
+// scanned until the next background merge.
+func (e *Embedded) Optimize(ctx context.Context) error {
+	done := make(chan struct{})
+	select {
+	case e.optimize <- done:
+	case <-e.done:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Close stops background work, makes the log durable and releases the

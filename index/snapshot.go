@@ -16,15 +16,20 @@ import (
 func (e *Embedded) maintain() {
 	defer close(e.done)
 	for {
+		var optimized chan struct{}
 		select {
 		case <-e.stop:
 			return
 		case <-e.kick:
+		case optimized = <-e.optimize:
 		}
 		for k := range e.kinds {
-			if e.needsRebuild(k) {
+			if e.needsRebuild(k, optimized != nil) {
 				e.rebuild(k)
 			}
+		}
+		if optimized != nil {
+			close(optimized)
 		}
 		if e.needsCompaction() {
 			if err := e.compact(); err != nil {
@@ -36,10 +41,13 @@ func (e *Embedded) maintain() {
 	}
 }
 
-func (e *Embedded) needsRebuild(k int) bool {
+func (e *Embedded) needsRebuild(k int, always bool) bool {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	ks := &e.kinds[k]
+	if always {
+		return len(ks.delta) > 0 || ks.dead > 0
+	}
 	n := len(ks.delta)
 	if ks.main != nil {
 		n += ks.main.len()
