@@ -5,18 +5,28 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/copycat-video/copycat/index"
 	"github.com/copycat-video/copycat/models"
 )
 
-// FileChecker decides the verdict on one video file: fingerprint, index
-// search, temporal matching and the decision policy. published is when the
-// upload was published (zero: unknown), which decides whether a match on a
-// rival platform's video is a lift.
-type FileChecker interface {
-	CheckFile(ctx context.Context, path string, published time.Time) (models.Fingerprint, models.Verdict, error)
+// UploadLimits bound what an upload may be. Zero fields mean no limit
+// beyond the fingerprinter's own (4 h, 7680×7680).
+type UploadLimits struct {
+	MaxDuration float64 // seconds
+	MaxWidth    int
+	MaxHeight   int
+}
+
+// check returns an ETooLarge error when src is over a limit.
+func (l UploadLimits) check(src models.Source) error {
+	switch {
+	case l.MaxDuration > 0 && src.Duration > l.MaxDuration:
+		return models.Errorf(models.ETooLarge, "video is %.1f s long; uploads may be at most %.0f s", src.Duration, l.MaxDuration)
+	case l.MaxWidth > 0 && src.Width > l.MaxWidth, l.MaxHeight > 0 && src.Height > l.MaxHeight:
+		return models.Errorf(models.ETooLarge, "video is %d×%d; uploads may be at most %d×%d", src.Width, src.Height, l.MaxWidth, l.MaxHeight)
+	}
+	return nil
 }
 
 // UploadClaims is the part of claims.Service the upload service needs:
@@ -41,9 +51,10 @@ type UploadClaims interface {
 // Recording after storing also means a redelivered upload can never match
 // itself.
 type UploadService struct {
-	checker FileChecker
+	checker *Checker
 	claims  UploadClaims
 	index   index.Index
+	limits  UploadLimits
 	log     *slog.Logger
 
 	mu    sync.Mutex
@@ -55,12 +66,13 @@ type idLock struct {
 	refs int
 }
 
-// NewUploadService returns an UploadService. log may be nil.
-func NewUploadService(checker FileChecker, claims UploadClaims, idx index.Index, log *slog.Logger) *UploadService {
+// NewUploadService returns an UploadService checking with checker (and
+// recording into its index). log may be nil.
+func NewUploadService(checker *Checker, claims UploadClaims, limits UploadLimits, log *slog.Logger) *UploadService {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &UploadService{checker: checker, claims: claims, index: idx, log: log, locks: map[string]*idLock{}}
+	return &UploadService{checker: checker, claims: claims, index: checker.Index(), limits: limits, log: log, locks: map[string]*idLock{}}
 }
 
 // lock serialises work on one upload id inside this process, so that two
@@ -111,7 +123,14 @@ func (s *UploadService) Check(ctx context.Context, p models.Principal, u models.
 		return models.UploadResult{}, false, fmt.Errorf("upload %s: read stored result: %w", u.ID, err)
 	}
 
-	fp, verdict, err := s.checker.CheckFile(ctx, path, u.Published)
+	fp, err := s.checker.FingerprintQuery(ctx, path)
+	if err != nil {
+		return models.UploadResult{}, false, fmt.Errorf("upload %s: %w", u.ID, err)
+	}
+	if err := s.limits.check(fp.Source); err != nil {
+		return models.UploadResult{}, false, err
+	}
+	verdict, err := s.checker.CheckFingerprint(ctx, fp, CheckMeta{UploadID: u.ID, Published: u.Published})
 	if err != nil {
 		return models.UploadResult{}, false, fmt.Errorf("upload %s: %w", u.ID, err)
 	}
@@ -147,19 +166,11 @@ func (s *UploadService) record(ctx context.Context, u models.Upload, path string
 	if existing, err := s.index.Video(ctx, u.ID); err == nil && existing.Platform != models.PlatformSelf {
 		return models.Errorf(models.EConflict, "upload id %q is already a %s reference; not recorded", u.ID, existing.Platform)
 	}
-	v := models.Video{
-		ID:        u.ID,
-		Platform:  models.PlatformSelf,
-		Author:    u.Uploader,
-		Published: u.Published,
-		Duration:  fp.Source.Duration,
-		Path:      path,
-	}
-	hashes := fp.Hashes(models.VariantFull)
-	if len(hashes) == 0 {
+	if len(fp.Hashes(models.VariantFull)) == 0 {
 		return nil // nothing matchable (all frames flat); nothing to record
 	}
-	return s.index.Add(ctx, v, hashes)
+	v := models.Video{ID: u.ID, Author: u.Uploader, Published: u.Published, Path: path}
+	return s.checker.Record(ctx, v, fp)
 }
 
 // repair records a replayed upload whose recording was lost (a crash after
@@ -169,7 +180,7 @@ func (s *UploadService) repair(ctx context.Context, u models.Upload, path string
 	if _, err := s.index.Video(ctx, u.ID); models.ErrorCode(err) != models.ENotFound || path == "" {
 		return
 	}
-	fp, _, err := s.checker.CheckFile(ctx, path, u.Published)
+	fp, err := s.checker.FingerprintQuery(ctx, path)
 	if err == nil {
 		err = s.record(ctx, u, path, fp)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/copycat-video/copycat/claims"
 	"github.com/copycat-video/copycat/models"
+	"github.com/copycat-video/copycat/pipeline"
 )
 
 // TestEndToEnd drives the whole API through a real listener: a reference is
@@ -165,12 +166,14 @@ func copyFile(t *testing.T, src, dst string) {
 // leaves the store, the index and the kept files unchanged.
 func TestBadRequests(t *testing.T) {
 	c := testClips(t)
-	e := newTestEnv(t, envOptions{limits: Limits{MaxBodyBytes: 4 << 10, MaxUploadBytes: 256 << 10}})
+	e := newTestEnv(t, envOptions{limits: Limits{MaxBodyBytes: 4 << 10, MaxUploadBytes: 256 << 10}, uploadLimits: pipeline.UploadLimits{MaxDuration: 3, MaxWidth: 1920, MaxHeight: 1080}})
 	admin, pipe, rev := e.tokens[models.RoleAdmin], e.tokens[models.RolePipeline], e.tokens[models.RoleReviewer]
 	notVideo := filepath.Join(e.local, "notes.mp4")
 	if err := os.WriteFile(notVideo, []byte("this is not a video"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	long := filepath.Join(e.local, "long.mp4") // 6 s, over the 3 s limit
+	copyFile(t, c.other, long)
 	outside := filepath.Join(e.data, "outside.mp4")
 	copyFile(t, c.other, outside)
 	if err := os.Symlink(outside, filepath.Join(e.local, "escape.mp4")); err != nil {
@@ -202,6 +205,7 @@ func TestBadRequests(t *testing.T) {
 		{"symlink escape", "POST", "/v1/uploads:check", pipe, "application/json", `{"upload_id":"up-bad","path":"` + e.local + `/escape.mp4"}`, nil, 403, models.EForbidden},
 		{"not a video", "POST", "/v1/uploads:check", pipe, "application/json", `{"upload_id":"up-bad","path":"` + notVideo + `"}`, nil, 400, models.EInvalid},
 		{"not a video upload", "POST", "/v1/uploads:check", pipe, "", "", nvBody, 400, models.EInvalid},
+		{"too long", "POST", "/v1/uploads:check", pipe, "application/json", `{"upload_id":"up-bad","path":"` + long + `"}`, nil, 413, models.ETooLarge},
 		{"bad upload id", "POST", "/v1/uploads:check", pipe, "application/json", `{"upload_id":"a\nb","path":"` + notVideo + `"}`, nil, 400, models.EInvalid},
 		{"bad metadata", "POST", "/v1/uploads:check", pipe, "application/json", `{"upload_id":"up-bad","path":"` + notVideo + `","platform_metadata":[1]}`, nil, 400, models.EInvalid},
 		{"wrong content type", "POST", "/v1/uploads:check", pipe, "text/plain", `hello`, nil, 415, eUnsupportedMedia},

@@ -24,7 +24,6 @@ import (
 	"github.com/copycat-video/copycat/claims/sqlite"
 	"github.com/copycat-video/copycat/fingerprint"
 	"github.com/copycat-video/copycat/index"
-	"github.com/copycat-video/copycat/matcher"
 	"github.com/copycat-video/copycat/models"
 	"github.com/copycat-video/copycat/pipeline"
 )
@@ -49,7 +48,8 @@ type testEnv struct {
 
 // envOptions tweak a test server.
 type envOptions struct {
-	limits Limits
+	limits       Limits
+	uploadLimits pipeline.UploadLimits
 }
 
 func newTestEnv(t *testing.T, opts envOptions) *testEnv {
@@ -73,8 +73,12 @@ func newTestEnv(t *testing.T, opts envOptions) *testEnv {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	refs := &testRefs{idx: idx}
-	uploads := pipeline.NewUploadService(newTestChecker(idx), svc, idx, nil)
+	checker, err := pipeline.New(pipeline.Config{Index: idx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := Catalog{Checker: checker}
+	uploads := pipeline.NewUploadService(checker, svc, opts.uploadLimits, nil)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -290,70 +294,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-// testRefs is the reference catalogue over the embedded index.
-type testRefs struct{ idx index.Index }
-
-func (r *testRefs) Add(ctx context.Context, v models.Video, path string) (models.Video, error) {
-	fp, err := fingerprint.File(ctx, path, fingerprint.Options{})
-	if err != nil {
-		return models.Video{}, err
-	}
-	v.Duration = fp.Source.Duration
-	v.Path = path
-	if err := r.idx.Add(ctx, v, fp.Hashes(models.VariantFull)); err != nil {
-		return models.Video{}, err
-	}
-	return v, nil
-}
-func (r *testRefs) Video(ctx context.Context, id string) (models.Video, error) {
-	return r.idx.Video(ctx, id)
-}
-func (r *testRefs) Videos(ctx context.Context, after string, limit int) ([]models.Video, error) {
-	return r.idx.Videos(ctx, after, limit)
-}
-func (r *testRefs) Delete(ctx context.Context, id string) error { return r.idx.Delete(ctx, id) }
-
-// testChecker composes fingerprint, index and matcher.
-type testChecker struct {
-	idx index.Index
-	m   *matcher.Matcher
-	pol matcher.Policy
-}
-
-func newTestChecker(idx index.Index) *testChecker {
-	return &testChecker{idx: idx, m: matcher.New(matcher.DefaultParams()), pol: matcher.DefaultPolicy()}
-}
-
-func (c *testChecker) CheckFile(ctx context.Context, path string, published time.Time) (models.Fingerprint, models.Verdict, error) {
-	fp, err := fingerprint.File(ctx, path, fingerprint.Options{Mirror: true})
-	if err != nil {
-		return models.Fingerprint{}, models.Verdict{}, err
-	}
-	nb, err := c.idx.Search(ctx, fp.Frames, index.SearchOptions{Radius: c.m.Params().Radius, TopK: 32})
-	if err != nil {
-		return models.Fingerprint{}, models.Verdict{}, err
-	}
-	videos := map[string]models.Video{}
-	for _, ns := range nb {
-		for _, n := range ns {
-			if _, ok := videos[n.VideoID]; !ok {
-				if v, err := c.idx.Video(ctx, n.VideoID); err == nil {
-					videos[n.VideoID] = v
-				}
-			}
-		}
-	}
-	ms := c.m.Match(matcher.Query{Duration: fp.Source.Duration, Rate: fp.Rate, Frames: fp.Frames, Neighbors: nb}, videos)
-	d, _ := c.pol.Decide(ms, published)
-	var sig []models.Match
-	for _, m := range ms {
-		if c.pol.Significant(m) {
-			sig = append(sig, m)
-		}
-	}
-	return fp, models.Verdict{Video: path, Verdict: d, Matches: sig}, nil
 }
 
 // storeSnapshot renders everything a request could change — claims with
