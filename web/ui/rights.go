@@ -143,7 +143,7 @@ func (h *handler) fingerprintUpload(r *http.Request) (models.Fingerprint, error)
 		return models.Fingerprint{}, models.Errorf(models.EInvalid, "this server cannot fingerprint files; name an indexed reference instead")
 	}
 	file, hdr, err := r.FormFile("original")
-	if errors.Is(err, http.ErrMissingFile) || (err == nil && hdr.Size == 0) {
+	if errors.Is(err, http.ErrMissingFile) || errors.Is(err, http.ErrNotMultipart) || (err == nil && hdr.Size == 0) {
 		return models.Fingerprint{}, models.Errorf(models.EInvalid, "choose the video file of your original")
 	}
 	if err != nil {

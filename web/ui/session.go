@@ -69,7 +69,11 @@ func (s *sessions) create(token string) session {
 	ss := &session{id: randomToken(), token: token, csrf: randomToken(), created: now, lastSeen: now}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.purgeLocked(now)
+	// Dead sessions are swept only when the table is full, so a sign-in
+	// costs O(1) until then and O(n) at worst; the cap bounds memory.
+	if len(s.m) >= maxSessions {
+		s.purgeLocked(now)
+	}
 	for len(s.m) >= maxSessions {
 		s.evictOldestLocked()
 	}
