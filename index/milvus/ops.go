@@ -1,0 +1,639 @@
+package milvus
+
+import (
+	"cmp"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/milvus-io/milvus-sdk-go/v2/client"
+	"github.com/milvus-io/milvus-sdk-go/v2/entity"
+
+	"github.com/copycat-video/copycat/index"
+	"github.com/copycat-video/copycat/models"
+)
+
+const (
+	// insertChunk bounds the rows of one Insert call (~70 bytes a row) far
+	// below Milvus's message size limits.
+	insertChunk = 50_000
+	// deleteChunk bounds the primary keys of one delete expression.
+	deleteChunk = 10_000
+	// resultBudget bounds query vectors x result slots of one search call:
+	// Milvus allocates nq*topk slots per segment whatever the hits.
+	resultBudget = 1 << 20
+	// maxBatch bounds query vectors per search call.
+	maxBatch = 1024
+	// parallelSearches is how many search calls one Search keeps in flight:
+	// each call waits for the Strong consistency point, so overlapping them
+	// hides most of that wait.
+	parallelSearches = 4
+)
+
+var strong = client.WithSearchQueryConsistencyLevel(entity.ClStrong)
+
+// Add indexes the hashes of v, replacing whatever was stored under v.ID.
+// The new rows are inserted before the old ones are deleted, so a crash in
+// between leaves duplicates (removed by the next Add or Delete of the
+// video), never a video without its frames.
+func (x *Index) Add(ctx context.Context, v models.Video, hashes []models.FrameHash) error {
+	if err := x.checkOpen(); err != nil {
+		return err
+	}
+	if err := v.Validate(); err != nil {
+		return err
+	}
+	byKind := map[models.HashKind][]models.FrameHash{}
+	for i, h := range hashes {
+		if err := validHash(h); err != nil {
+			return models.WrapError(models.EInvalid, err, "video %q: hash %d", v.ID, i)
+		}
+		byKind[h.Kind] = append(byKind[h.Kind], h)
+	}
+	meta, err := json.Marshal(v)
+	if err != nil {
+		return models.WrapError(models.EInvalid, err, "video %q: encode metadata", v.ID)
+	}
+	if len(meta) > maxMeta {
+		return models.Errorf(models.EInvalid, "video %q: metadata is %d bytes, more than %d", v.ID, len(meta), maxMeta)
+	}
+	vid := vidOf(v.ID)
+	defer x.lock(vid)()
+
+	// The four reads each wait for the Strong consistency point; running
+	// them together costs one wait instead of four.
+	old := make([][]int64, len(models.HashKinds))
+	err = parallel(ctx, len(models.HashKinds)+1, func(ctx context.Context, i int) error {
+		if i == len(models.HashKinds) {
+			if _, err := x.video(ctx, vid, v.ID); err != nil && models.ErrorCode(err) != models.ENotFound {
+				return err
+			}
+			return nil
+		}
+		pks, err := x.framePKs(ctx, models.HashKinds[i], vid)
+		old[i] = pks
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range models.HashKinds {
+		if err := x.insertFrames(ctx, k, vid, v, byKind[k]); err != nil {
+			return err
+		}
+	}
+	_, err = x.c.Upsert(ctx, x.videos(), "",
+		entity.NewColumnInt64(fieldVID, []int64{vid}),
+		entity.NewColumnVarChar(fieldID, []string{v.ID}),
+		entity.NewColumnVarChar(fieldPlatform, []string{v.Platform}),
+		entity.NewColumnVarChar(fieldMeta, []string{string(meta)}),
+		entity.NewColumnBinaryVector(fieldDummy, 8, [][]byte{{0}}))
+	if err != nil {
+		return classify(err, "milvus at %s: store video %q", x.addr, v.ID)
+	}
+	for i, k := range models.HashKinds {
+		if err := x.deletePKs(ctx, x.collection(k), old[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validHash(h models.FrameHash) error {
+	switch {
+	case !h.Kind.Valid():
+		return models.Errorf(models.EInvalid, "unknown hash kind %q", h.Kind)
+	case h.Variant != models.VariantFull:
+		return models.Errorf(models.EInvalid, "variant %q: only full-frame hashes are indexed", h.Variant)
+	case math.IsNaN(h.T) || math.IsInf(h.T, 0) || h.T < 0:
+		return models.Errorf(models.EInvalid, "frame time %v is not a non-negative number", h.T)
+	}
+	return nil
+}
+
+func (x *Index) insertFrames(ctx context.Context, k models.HashKind, vid int64, v models.Video, hs []models.FrameHash) error {
+	for len(hs) > 0 {
+		n := min(len(hs), insertChunk)
+		chunk := hs[:n]
+		hs = hs[n:]
+		pks := x.newPKs(n)
+		vids := make([]int64, n)
+		ids := make([]string, n)
+		plats := make([]string, n)
+		ts := make([]float64, n)
+		vecs := make([][]byte, n)
+		for i, h := range chunk {
+			vids[i], ids[i], plats[i], ts[i] = vid, v.ID, v.Platform, h.T
+			vecs[i] = hashBytes(h.Bits)
+		}
+		_, err := x.c.Insert(ctx, x.collection(k), "",
+			entity.NewColumnInt64(fieldPK, pks),
+			entity.NewColumnInt64(fieldVID, vids),
+			entity.NewColumnVarChar(fieldVideo, ids),
+			entity.NewColumnVarChar(fieldPlatform, plats),
+			entity.NewColumnDouble(fieldT, ts),
+			entity.NewColumnBinaryVector(fieldBits, hashDim, vecs))
+		if err != nil {
+			return classify(err, "milvus at %s: insert %d %s hashes of video %q", x.addr, n, k, v.ID)
+		}
+	}
+	return nil
+}
+
+// hashBytes lays a hash out as Milvus's 8-byte binary vector. Any fixed
+// byte order works: Hamming distance counts differing bits wherever they are.
+func hashBytes(h models.Hash64) []byte {
+	return binary.LittleEndian.AppendUint64(make([]byte, 0, 8), uint64(h))
+}
+
+// framePKs lists the primary keys of every frame row of one video.
+func (x *Index) framePKs(ctx context.Context, k models.HashKind, vid int64) ([]int64, error) {
+	var pks []int64
+	err := x.retry.Do(ctx, x.log, "query frames", func(ctx context.Context) error {
+		rs, err := x.c.Query(ctx, x.collection(k), nil, fieldVID+" == "+strconv.FormatInt(vid, 10), []string{fieldPK}, strong)
+		if err != nil {
+			return classify(err, "milvus at %s: list %s frames", x.addr, k)
+		}
+		pks, err = int64s(rs, fieldPK)
+		return err
+	})
+	return pks, err
+}
+
+func (x *Index) deletePKs(ctx context.Context, coll string, pks []int64) error {
+	for len(pks) > 0 {
+		n := min(len(pks), deleteChunk)
+		if err := x.c.DeleteByPks(ctx, coll, "", entity.NewColumnInt64(fieldPK, pks[:n])); err != nil {
+			return classify(err, "milvus at %s: delete %d rows of %s", x.addr, n, coll)
+		}
+		pks = pks[n:]
+	}
+	return nil
+}
+
+// Delete removes a video and its hashes. Frames go first, the catalogue row
+// last, so an interrupted Delete can simply be repeated.
+func (x *Index) Delete(ctx context.Context, id string) error {
+	if err := x.checkOpen(); err != nil {
+		return err
+	}
+	if err := models.ValidateID(id); err != nil {
+		return err
+	}
+	vid := vidOf(id)
+	defer x.lock(vid)()
+	if _, err := x.video(ctx, vid, id); err != nil {
+		return err
+	}
+	err := parallel(ctx, len(models.HashKinds), func(ctx context.Context, i int) error {
+		k := models.HashKinds[i]
+		pks, err := x.framePKs(ctx, k, vid)
+		if err != nil {
+			return err
+		}
+		return x.deletePKs(ctx, x.collection(k), pks)
+	})
+	if err != nil {
+		return err
+	}
+	if err := x.c.DeleteByPks(ctx, x.videos(), "", entity.NewColumnInt64(fieldVID, []int64{vid})); err != nil {
+		return classify(err, "milvus at %s: delete video %q", x.addr, id)
+	}
+	return nil
+}
+
+// Video returns the metadata of one indexed video.
+func (x *Index) Video(ctx context.Context, id string) (models.Video, error) {
+	if err := x.checkOpen(); err != nil {
+		return models.Video{}, err
+	}
+	if err := models.ValidateID(id); err != nil {
+		return models.Video{}, err
+	}
+	return x.video(ctx, vidOf(id), id)
+}
+
+// video reads the catalogue row of vid. A row of another id under the same
+// ordinal is a hash collision: reported as EConflict.
+func (x *Index) video(ctx context.Context, vid int64, id string) (models.Video, error) {
+	vs, err := x.queryVideos(ctx, fieldVID+" == "+strconv.FormatInt(vid, 10), []string{fieldID, fieldMeta})
+	if err != nil {
+		return models.Video{}, err
+	}
+	if len(vs) == 0 {
+		return models.Video{}, models.Errorf(models.ENotFound, "video %q is not indexed", id)
+	}
+	if vs[0].ID != id {
+		return models.Video{}, models.Errorf(models.EConflict,
+			"video id %q collides with indexed video %q in the milvus index; use another id", id, vs[0].ID)
+	}
+	return vs[0], nil
+}
+
+// queryVideos runs a Strong query on the catalogue. With only fieldID in
+// fields, the returned videos carry just their ids.
+func (x *Index) queryVideos(ctx context.Context, expr string, fields []string) ([]models.Video, error) {
+	var out []models.Video
+	err := x.retry.Do(ctx, x.log, "query videos", func(ctx context.Context) error {
+		rs, err := x.c.Query(ctx, x.videos(), nil, expr, fields, strong)
+		if err != nil {
+			return classify(err, "milvus at %s: query videos", x.addr)
+		}
+		ids, err := strs(rs, fieldID)
+		if err != nil {
+			return err
+		}
+		var metas []string
+		if slices.Contains(fields, fieldMeta) {
+			if metas, err = strs(rs, fieldMeta); err != nil {
+				return err
+			}
+		}
+		out = make([]models.Video, len(ids))
+		for i, id := range ids {
+			out[i].ID = id
+			if metas == nil {
+				continue
+			}
+			if err := json.Unmarshal([]byte(metas[i]), &out[i]); err != nil {
+				return models.WrapError(models.EInternal, err, "milvus at %s: video %q: corrupt metadata", x.addr, id)
+			}
+			if out[i].ID != id {
+				return models.Errorf(models.EInternal, "milvus at %s: video %q: metadata names %q", x.addr, id, out[i].ID)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Videos lists indexed videos ordered by id. Milvus cannot sort a query, so
+// the ids after `after` are fetched and sorted here, then the metadata of
+// one page is read: O(videos) ids per call, fine for catalogues of
+// millions of videos paged by the thousand.
+func (x *Index) Videos(ctx context.Context, after string, limit int) ([]models.Video, error) {
+	if err := x.checkOpen(); err != nil {
+		return nil, err
+	}
+	expr := fieldVID + " >= 0"
+	if after != "" {
+		expr += " && " + fieldID + " > " + quote(after)
+	}
+	if limit <= 0 {
+		vs, err := x.queryVideos(ctx, expr, []string{fieldID, fieldMeta})
+		slices.SortFunc(vs, func(a, b models.Video) int { return strings.Compare(a.ID, b.ID) })
+		return vs, err
+	}
+	ids, err := x.queryVideos(ctx, expr, []string{fieldID})
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	slices.SortFunc(ids, func(a, b models.Video) int { return strings.Compare(a.ID, b.ID) })
+	ids = ids[:min(limit, len(ids))]
+	vids := make([]string, len(ids))
+	for i, v := range ids {
+		vids[i] = strconv.FormatInt(vidOf(v.ID), 10)
+	}
+	vs, err := x.queryVideos(ctx, fieldVID+" in ["+strings.Join(vids, ",")+"]", []string{fieldID, fieldMeta})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(vs, func(a, b models.Video) int { return strings.Compare(a.ID, b.ID) })
+	return vs, nil
+}
+
+// quote makes a Milvus expression string literal. Milvus unquotes literals
+// with Go's rules, so Go's quoting escapes quotes, backslashes and control
+// characters the same way.
+func quote(s string) string { return strconv.Quote(s) }
+
+// Stats counts videos and hashes with Strong count(*) queries.
+func (x *Index) Stats(ctx context.Context) (index.Stats, error) {
+	if err := x.checkOpen(); err != nil {
+		return index.Stats{}, err
+	}
+	counts := make([]int64, len(models.HashKinds)+1)
+	err := parallel(ctx, len(counts), func(ctx context.Context, i int) error {
+		var err error
+		if i == len(models.HashKinds) {
+			counts[i], err = x.count(ctx, x.videos(), fieldVID)
+		} else {
+			counts[i], err = x.count(ctx, x.collection(models.HashKinds[i]), fieldPK)
+		}
+		return err
+	})
+	if err != nil {
+		return index.Stats{}, err
+	}
+	st := index.Stats{Videos: int(counts[len(models.HashKinds)]), ByKind: map[models.HashKind]int{}}
+	for i, k := range models.HashKinds {
+		st.ByKind[k] = int(counts[i])
+		st.Hashes += int(counts[i])
+	}
+	return st, nil
+}
+
+func (x *Index) count(ctx context.Context, coll, pk string) (int64, error) {
+	var n int64
+	err := x.retry.Do(ctx, x.log, "count", func(ctx context.Context) error {
+		rs, err := x.c.Query(ctx, coll, nil, pk+" >= 0", []string{"count(*)"}, strong)
+		if err != nil {
+			return classify(err, "milvus at %s: count %s", x.addr, coll)
+		}
+		ns, err := int64s(rs, "count(*)")
+		if err != nil {
+			return err
+		}
+		if len(ns) != 1 {
+			return models.Errorf(models.EInternal, "milvus at %s: count %s: %d values", x.addr, coll, len(ns))
+		}
+		n = ns[0]
+		return nil
+	})
+	return n, err
+}
+
+// Search finds, for each query, the indexed frames of its kind within
+// opts.Radius, nearest first. Queries are grouped by kind and sent in
+// batches, several in flight at once.
+func (x *Index) Search(ctx context.Context, queries []models.FrameHash, opts index.SearchOptions) ([][]models.Neighbor, error) {
+	if err := x.checkOpen(); err != nil {
+		return nil, err
+	}
+	if opts.Radius < 0 || opts.Radius > hashDim {
+		return nil, models.Errorf(models.EInvalid, "radius %d is outside 0..%d", opts.Radius, hashDim)
+	}
+	if opts.TopK < 0 {
+		return nil, models.Errorf(models.EInvalid, "top-k %d is negative", opts.TopK)
+	}
+	byKind := map[models.HashKind][]int{}
+	for i, q := range queries {
+		if !q.Kind.Valid() {
+			return nil, models.Errorf(models.EInvalid, "query %d: unknown hash kind %q", i, q.Kind)
+		}
+		byKind[q.Kind] = append(byKind[q.Kind], i)
+	}
+	out := make([][]models.Neighbor, len(queries))
+	limit := maxTopK
+	if opts.TopK > 0 && opts.TopK < maxTopK {
+		limit = opts.TopK
+	}
+	batch := min(max(resultBudget/limit, 1), maxBatch)
+
+	var (
+		wg       sync.WaitGroup
+		sem      = make(chan struct{}, parallelSearches)
+		errMu    sync.Mutex
+		firstErr error
+	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	fail := func(err error) {
+		errMu.Lock()
+		defer errMu.Unlock()
+		if firstErr == nil {
+			firstErr = err
+			cancel()
+		}
+	}
+	for _, k := range models.HashKinds {
+		idx := byKind[k]
+		for len(idx) > 0 {
+			n := min(len(idx), batch)
+			part := idx[:n]
+			idx = idx[n:]
+			wg.Go(func() {
+				select {
+				case sem <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+				defer func() { <-sem }()
+				if err := x.searchPart(ctx, k, queries, part, opts, limit, out); err != nil {
+					fail(err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return out, nil
+}
+
+// searchPart searches the queries at positions part (all of kind k) and
+// stores their answers in out. A query that fills the whole Milvus result
+// cap when the caller asked for more is searched again one distance at a
+// time, so that no neighbour is silently dropped.
+func (x *Index) searchPart(ctx context.Context, k models.HashKind, queries []models.FrameHash, part []int, opts index.SearchOptions, limit int, out [][]models.Neighbor) error {
+	vecs := make([]entity.Vector, len(part))
+	for i, qi := range part {
+		vecs[i] = entity.BinaryVector(hashBytes(queries[qi].Bits))
+	}
+	res, err := x.rangeSearch(ctx, k, vecs, 0, opts.Radius, limit)
+	if err != nil {
+		return err
+	}
+	for i, qi := range part {
+		ns := res[i]
+		if len(ns) == maxTopK && (opts.TopK == 0 || opts.TopK > maxTopK) {
+			if ns, err = x.searchByDistance(ctx, k, vecs[i], opts); err != nil {
+				return fmt.Errorf("query %d: %w", qi, err)
+			}
+		}
+		sortNeighbours(ns)
+		if opts.TopK > 0 && len(ns) > opts.TopK {
+			ns = ns[:opts.TopK]
+		}
+		out[qi] = ns
+	}
+	return nil
+}
+
+// searchByDistance answers one query whose neighbours overflow a single
+// search, distance band by distance band, nearest first.
+func (x *Index) searchByDistance(ctx context.Context, k models.HashKind, vec entity.Vector, opts index.SearchOptions) ([]models.Neighbor, error) {
+	var all []models.Neighbor
+	for d := 0; d <= opts.Radius; d++ {
+		res, err := x.rangeSearch(ctx, k, []entity.Vector{vec}, d, d, maxTopK)
+		if err != nil {
+			return nil, err
+		}
+		if len(res[0]) == maxTopK {
+			return nil, models.Errorf(models.ETooLarge,
+				"more than %d indexed %s frames at distance %d; search with a top-k", maxTopK, k, d)
+		}
+		all = append(all, res[0]...)
+		if opts.TopK > 0 && len(all) >= opts.TopK {
+			break
+		}
+	}
+	return all, nil
+}
+
+// rangeSearch returns, per vector, the frames at Hamming distance lo..hi
+// (inclusive), at most limit of them. Milvus's range search keeps
+// range_filter <= distance < radius, so the radius sent is hi+1.
+func (x *Index) rangeSearch(ctx context.Context, k models.HashKind, vecs []entity.Vector, lo, hi, limit int) ([][]models.Neighbor, error) {
+	sp, err := x.searchParam(k)
+	if err != nil {
+		return nil, err
+	}
+	sp.AddRadius(float64(hi + 1))
+	if lo > 0 {
+		sp.AddRangeFilter(float64(lo))
+	}
+	var res []client.SearchResult
+	err = x.retry.Do(ctx, x.log, "search", func(ctx context.Context) error {
+		var err error
+		res, err = x.c.Search(ctx, x.collection(k), nil, "", []string{fieldVideo, fieldT},
+			vecs, fieldBits, entity.HAMMING, limit, sp, strong)
+		return classify(err, "milvus at %s: search %d %s hashes", x.addr, len(vecs), k)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]models.Neighbor, len(vecs))
+	if len(res) == 0 {
+		return out, nil // Milvus answers an empty collection with no result sets
+	}
+	if len(res) != len(vecs) {
+		return nil, models.Errorf(models.EInternal, "milvus at %s: %d result sets for %d queries", x.addr, len(res), len(vecs))
+	}
+	for i, r := range res {
+		if r.ResultCount == 0 {
+			// Checked before r.Err: the SDK flags an answer without hits
+			// as lacking the output fields.
+			continue
+		}
+		if r.Err != nil {
+			return nil, classify(r.Err, "milvus at %s: search result", x.addr)
+		}
+		videos, err := strs(r.Fields, fieldVideo)
+		if err != nil {
+			return nil, err
+		}
+		ts, err := float64s(r.Fields, fieldT)
+		if err != nil {
+			return nil, err
+		}
+		if len(videos) != r.ResultCount || len(ts) != r.ResultCount || len(r.Scores) != r.ResultCount {
+			return nil, models.Errorf(models.EInternal, "milvus at %s: ragged search result", x.addr)
+		}
+		ns := make([]models.Neighbor, r.ResultCount)
+		for j := range ns {
+			ns[j] = models.Neighbor{VideoID: videos[j], T: ts[j], Distance: int(math.Round(float64(r.Scores[j])))}
+		}
+		out[i] = ns
+	}
+	return out, nil
+}
+
+func (x *Index) searchParam(k models.HashKind) (entity.SearchParam, error) {
+	x.mu.Lock()
+	p, ivf := x.ivf[k]
+	x.mu.Unlock()
+	var (
+		sp  entity.SearchParam
+		err error
+	)
+	if ivf {
+		sp, err = entity.NewIndexBinIvfFlatSearchParam(p.nprobe)
+	} else {
+		sp, err = entity.NewIndexBinFlatSearchParam(1)
+	}
+	if err != nil {
+		return nil, models.WrapError(models.EInternal, err, "milvus search parameters")
+	}
+	return sp, nil
+}
+
+// sortNeighbours orders by distance, then video and time, so that results
+// are deterministic where Milvus leaves ties in any order.
+func sortNeighbours(ns []models.Neighbor) {
+	slices.SortFunc(ns, func(a, b models.Neighbor) int {
+		return cmp.Or(cmp.Compare(a.Distance, b.Distance), strings.Compare(a.VideoID, b.VideoID), cmp.Compare(a.T, b.T))
+	})
+}
+
+// Column readers: the only places that look inside SDK columns.
+
+func column(rs client.ResultSet, name string) (entity.Column, error) {
+	if rs.Len() == 0 {
+		return nil, nil
+	}
+	c := rs.GetColumn(name)
+	if c == nil {
+		return nil, models.Errorf(models.EInternal, "milvus result has no %s column", name)
+	}
+	return c, nil
+}
+
+func int64s(rs client.ResultSet, name string) ([]int64, error) {
+	c, err := column(rs, name)
+	if c == nil {
+		return nil, err
+	}
+	if ic, ok := c.(*entity.ColumnInt64); ok {
+		return ic.Data(), nil
+	}
+	return nil, models.Errorf(models.EInternal, "milvus column %s is %T, want int64", name, c)
+}
+
+func float64s(rs client.ResultSet, name string) ([]float64, error) {
+	c, err := column(rs, name)
+	if c == nil {
+		return nil, err
+	}
+	if fc, ok := c.(*entity.ColumnDouble); ok {
+		return fc.Data(), nil
+	}
+	return nil, models.Errorf(models.EInternal, "milvus column %s is %T, want double", name, c)
+}
+
+func strs(rs client.ResultSet, name string) ([]string, error) {
+	c, err := column(rs, name)
+	if c == nil {
+		return nil, err
+	}
+	if sc, ok := c.(*entity.ColumnVarChar); ok {
+		return sc.Data(), nil
+	}
+	return nil, models.Errorf(models.EInternal, "milvus column %s is %T, want varchar", name, c)
+}
+
+// parallel runs fn(0..n-1) concurrently and returns the first error; the
+// others see a cancelled ctx.
+func parallel(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if errs[i] = fn(ctx, i); errs[i] != nil {
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
