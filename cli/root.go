@@ -39,6 +39,7 @@ func commands() map[string]command {
 		"version":     {"print the version", runVersion},
 		"fingerprint": {"print the perceptual fingerprint of video files (JSON lines)", runFingerprint},
 		"eval":        {"score copycat on a labelled corpus (µAP, recall per family)", runEval},
+		"consume":     {"run the Kafka upload hook: uploads in, verdicts out", runConsume},
 	}
 }
 

@@ -37,9 +37,10 @@ import (
 // idempotent per upload id: called again for an id it has finished, it
 // returns the stored result and changes nothing.
 //
-// u.VideoURI names a local file (the consumer fetched remote videos into a
-// temporary file, which is removed after Process returns); the verdict the
-// consumer produces carries the original URI again.
+// u is the upload as announced (VideoURI is the original URI); path is the
+// local file holding the video, a temporary download for remote URIs that
+// is removed after Process returns. pipeline.UploadService.Check has this
+// shape.
 //
 // Errors are classified by their models code: EUnavailable (and context
 // errors while the consumer is still running) are transient and retried
@@ -47,7 +48,7 @@ import (
 // every other code (EInvalid for a non-video file, ETooLarge, …) is
 // dead-lettered at once.
 type Processor interface {
-	Process(ctx context.Context, u models.Upload) (models.UploadResult, error)
+	Process(ctx context.Context, u models.Upload, path string) (models.UploadResult, error)
 }
 
 // Topic and group names used when Config leaves them empty.
@@ -502,19 +503,14 @@ func (c *Consumer) outcome(ctx context.Context, r *kgo.Record) (*kgo.Record, str
 		return c.deadLetter(r, StageFetch, err, 1), ""
 	}
 	defer cleanup()
-	local := u
-	local.VideoURI = path
 
 	backoff := c.cfg.RetryBackoff
 	for attempt, internal := 1, 0; ; attempt++ {
-		res, err := c.proc.Process(ctx, local)
+		res, err := c.proc.Process(ctx, u, path)
 		if err == nil && res.Upload.ID != u.ID {
 			err = models.Errorf(models.EInternal, "processor answered for upload %q instead of %q", res.Upload.ID, u.ID)
 		}
 		if err == nil {
-			if res.Upload.VideoURI == path {
-				res.Upload.VideoURI = u.VideoURI
-			}
 			value, err := json.Marshal(res)
 			if err != nil {
 				return c.deadLetter(r, StageProcess, models.WrapError(models.EInternal, err, "encode verdict"), attempt), ""

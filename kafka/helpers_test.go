@@ -56,7 +56,7 @@ func newHashProcessor() *hashProcessor {
 	}
 }
 
-func (p *hashProcessor) Process(ctx context.Context, u models.Upload) (models.UploadResult, error) {
+func (p *hashProcessor) Process(ctx context.Context, u models.Upload, path string) (models.UploadResult, error) {
 	p.calls.Add(1)
 	if p.onProcess != nil {
 		p.onProcess(u)
@@ -73,12 +73,12 @@ func (p *hashProcessor) Process(ctx context.Context, u models.Upload) (models.Up
 	}
 	p.mu.Unlock()
 
-	data, err := os.ReadFile(u.VideoURI)
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return models.UploadResult{}, models.WrapError(models.EInvalid, err, "read %s", u.VideoURI)
+		return models.UploadResult{}, models.WrapError(models.EInvalid, err, "read %s", path)
 	}
 	if !bytes.HasPrefix(data, []byte(videoMagic)) {
-		return models.UploadResult{}, models.Errorf(models.EInvalid, "%s is not a video", filepath.Base(u.VideoURI))
+		return models.UploadResult{}, models.Errorf(models.EInvalid, "%s is not a video", filepath.Base(path))
 	}
 	if p.delay > 0 {
 		if err := sleep(ctx, p.delay); err != nil {
