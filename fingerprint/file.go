@@ -137,7 +137,7 @@ func open(path string) (*gocv.VideoCapture, error) {
 		if vc != nil {
 			vc.Close()
 		}
-		return nil, models.Errorf(models.EInvalid, "%s: not a video (no decodable video stream; unknown format, or truncated before the stream index)", path)
+		return nil, models.Errorf(models.EInvalid, "%s: not a video (no decodable video stream: unknown format, no video frames, or truncated before the stream index)", path)
 	}
 	return vc, nil
 }

@@ -166,9 +166,10 @@ func padBand(e, x []float64) (k int, score float64) {
 	mid := append([]float64(nil), e[n/3:n-n/3]...)
 	sort.Float64s(mid)
 	m := mid[len(mid)/2]
-	if m < padMinDetail {
-		return 0, 0
-	}
+	// A calm picture (cartoon, title card) has few detailed lines, so the
+	// detail jump means nothing there; only a brightness step on both
+	// sides of the picture counts then.
+	calm := m < padMinDetail
 	thr := max(padLowRatio*m, padLowAbs)
 	// low[i] counts low-detail lines among the first i; sum[i] sums detail.
 	low := make([]int, n+1)
@@ -202,19 +203,29 @@ func padBand(e, x []float64) (k int, score float64) {
 		// (the padding is a zoomed copy, so its colours do not continue
 		// the picture's edge). Both sides are at c because the picture is
 		// centred (±1 line for odd sizes).
-		s := 0.0
+		var side [2]float64 // boundary evidence at the start and at the end
 		for _, b := range []int{c, n - c - 1, n - c, n - c + 1} {
-			top := b == c
+			start := b == c
 			if b-d < 1 || b+d > n {
 				continue
 			}
 			in, out := mean(b, b+d), mean(b-d, b)
 			xo := xmean(b-d+1, b) // steps between padding lines
-			if !top {
+			i := 0
+			if !start {
 				in, out = out, in
 				xo = xmean(b+1, b+d)
+				i = 1
 			}
-			s = max(s, in/(out+padEps), x[b]/(xo+padEps)/padStepBoost)
+			v := x[b] / (xo + padEps) / padStepBoost
+			if !calm {
+				v = max(v, in/(out+padEps))
+			}
+			side[i] = max(side[i], v)
+		}
+		s := max(side[0], side[1])
+		if calm {
+			s = min(side[0], side[1])
 		}
 		if s >= padJump && s > score {
 			k, score = c, s

@@ -1,0 +1,215 @@
+package fingerprint
+
+import (
+	"image"
+	"math/rand"
+	"testing"
+
+	"github.com/copycat-video/copycat/models"
+)
+
+// hashOf hashes img with opts and returns the full-frame hash (and the
+// mirrored one when asked).
+func hashOf(t *testing.T, img image.Image, opts Options) []models.FrameHash {
+	t.Helper()
+	hs, err := Image(img, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 1
+	if opts.Mirror {
+		want = 2
+	}
+	if len(hs) != want {
+		t.Fatalf("got %d hashes, want %d", len(hs), want)
+	}
+	return hs
+}
+
+// The edits re-uploaders make must keep the hash near the original's, and
+// a different picture must stay far.
+func TestImageEditsStayClose(t *testing.T) {
+	orig := scene(640, 360, 0.2)
+	other := scene(640, 360, 0.9)
+	// an enlarged, blurred copy under the picture
+	blurpad := scale(boxBlur(scale(orig, 160, 90), 3, 3), 540, 960)
+	paste(blurpad, scale(orig, 540, 304), 0, 328)
+
+	letterbox := uniform(540, 960, 4)
+	paste(letterbox, scale(orig, 540, 304), 0, 328)
+	pillarbox := uniform(960, 360, 0)
+	paste(pillarbox, orig, 160, 0)
+	both := uniform(720, 720, 10)
+	paste(both, scale(orig, 640, 360), 40, 180)
+	mirrored := image.NewGray(orig.Rect)
+	flipGray(mirrored, orig)
+
+	for _, kind := range models.HashKinds {
+		t.Run(string(kind), func(t *testing.T) {
+			opts := Options{Kind: kind, Mirror: true}
+			base := hashOf(t, orig, opts)[0]
+			if base.Quality < 0.5 {
+				t.Errorf("textured picture has quality %.2f, want >= 0.5", base.Quality)
+			}
+			tests := []struct {
+				name string
+				img  image.Image
+				max  int
+				use  int // index of the hash to compare: 0 full, 1 mirror
+			}{
+				{"downscaled", scale(orig, 320, 180), 4, 0},
+				{"letterbox", letterbox, 6, 0},
+				{"pillarbox", pillarbox, 6, 0},
+				{"bars on all sides", both, 6, 0},
+				{"blurred padding", blurpad, 8, 0},
+				{"mirrored, mirror variant", mirrored, 0, 1},
+			}
+			for _, tc := range tests {
+				h := hashOf(t, tc.img, opts)[tc.use]
+				if d := h.Bits.Distance(base.Bits); d > tc.max {
+					t.Errorf("%s: distance %d to the original, want <= %d", tc.name, d, tc.max)
+				}
+			}
+			if d := hashOf(t, other, opts)[0].Bits.Distance(base.Bits); d < 12 {
+				t.Errorf("unrelated picture: distance %d, want >= 12", d)
+			}
+		})
+	}
+}
+
+func TestImageFlatQuality(t *testing.T) {
+	for _, v := range []uint8{0, 16, 128, 255} {
+		hs, err := Image(uniform(320, 240, v), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hs[0].Quality >= FlatQuality {
+			t.Errorf("uniform %d: quality %.3f, want < %g", v, hs[0].Quality, FlatQuality)
+		}
+	}
+}
+
+func TestImageMirrorVariant(t *testing.T) {
+	hs, err := Image(scene(200, 150, 0.4), Options{Mirror: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hs[0].Variant != models.VariantFull || hs[1].Variant != models.VariantMirror {
+		t.Fatalf("variants %q, %q; want full then mirror", hs[0].Variant, hs[1].Variant)
+	}
+	if hs[0].T != hs[1].T || hs[0].Quality != hs[1].Quality {
+		t.Errorf("mirror hash differs in time or quality: %+v vs %+v", hs[0], hs[1])
+	}
+}
+
+func TestGrayBadInput(t *testing.T) {
+	tests := []struct {
+		name string
+		pix  []byte
+		w, h int
+		opts Options
+	}{
+		{"no pixels", nil, 0, 0, Options{}},
+		{"short buffer", make([]byte, 10), 4, 4, Options{}},
+		{"negative size", make([]byte, 4), -2, -2, Options{}},
+		{"too wide", make([]byte, 8000), 8000, 1, Options{}},
+		{"bad kind", make([]byte, 16), 4, 4, Options{Kind: "md5"}},
+		{"bad rate", make([]byte, 16), 4, 4, Options{Rate: -1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Gray(tc.pix, tc.w, tc.h, tc.opts)
+			if models.ErrorCode(err) != models.EInvalid {
+				t.Fatalf("got %v, want an EInvalid error", err)
+			}
+		})
+	}
+	if _, err := Image(nil, Options{}); models.ErrorCode(err) != models.EInvalid {
+		t.Errorf("nil image: got %v, want EInvalid", err)
+	}
+}
+
+// contentRect on hand-made planes: exact bars, and no trimming of pictures
+// that merely have dark or calm parts.
+func TestContentRect(t *testing.T) {
+	pic := scene(200, 120, 0.3)
+	tests := []struct {
+		name string
+		img  *image.Gray
+		want image.Rectangle
+	}{
+		{"plain picture", pic, image.Rect(0, 0, 200, 120)},
+		{"letterbox", func() *image.Gray {
+			g := uniform(200, 200, 0)
+			paste(g, pic, 0, 40)
+			return g
+		}(), image.Rect(0, 40, 200, 160)},
+		{"pillarbox", func() *image.Gray {
+			g := uniform(300, 120, 12)
+			paste(g, pic, 50, 0)
+			return g
+		}(), image.Rect(50, 0, 250, 120)},
+		{"dark bottom only is picture", func() *image.Gray {
+			g := uniform(200, 160, 0)
+			paste(g, pic, 0, 0)
+			return g
+		}(), image.Rect(0, 0, 200, 160)},
+		{"all black", uniform(100, 100, 0), image.Rect(0, 0, 100, 100)},
+		{"flat padding", func() *image.Gray {
+			g := uniform(120, 256, 90)
+			paste(g, scale(pic, 120, 72), 0, 92)
+			return g
+		}(), image.Rect(0, 92, 120, 164)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := plane{pix: tc.img.Pix, w: tc.img.Rect.Dx(), h: tc.img.Rect.Dy(), stride: tc.img.Stride}
+			got := contentRect(p)
+			if !near(got, tc.want, 1) {
+				t.Errorf("contentRect = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func near(a, b image.Rectangle, tol int) bool {
+	return absInt(a.Min.X-b.Min.X) <= tol && absInt(a.Min.Y-b.Min.Y) <= tol &&
+		absInt(a.Max.X-b.Max.X) <= tol && absInt(a.Max.Y-b.Max.Y) <= tol
+}
+
+// FuzzContentRect: any picture gives a non-empty rectangle inside it.
+func FuzzContentRect(f *testing.F) {
+	f.Add(uint16(64), uint16(48), int64(1), uint8(0))
+	f.Add(uint16(200), uint16(400), int64(7), uint8(3))
+	f.Add(uint16(3), uint16(1), int64(2), uint8(1))
+	f.Fuzz(func(t *testing.T, w16, h16 uint16, seed int64, mode uint8) {
+		w, h := int(w16%400)+1, int(h16%400)+1
+		rng := rand.New(rand.NewSource(seed))
+		g := image.NewGray(image.Rect(0, 0, w, h))
+		for i := range g.Pix {
+			switch mode % 4 {
+			case 0:
+				g.Pix[i] = uint8(rng.Intn(256))
+			case 1: // mostly dark with bright specks
+				if rng.Intn(20) == 0 {
+					g.Pix[i] = 255
+				}
+			case 2: // horizontal bands
+				g.Pix[i] = uint8((i / w * 37) % 256)
+			default: // smooth with random rows of noise
+				g.Pix[i] = uint8(i % 7 * 3)
+				if (i/w)%5 == int(seed%5+5)%5 {
+					g.Pix[i] = uint8(rng.Intn(256))
+				}
+			}
+		}
+		p := plane{pix: g.Pix, w: w, h: h, stride: g.Stride}
+		r := contentRect(p)
+		if r.Empty() || !r.In(image.Rect(0, 0, w, h)) {
+			t.Fatalf("contentRect(%dx%d) = %v, want a non-empty rectangle inside the picture", w, h, r)
+		}
+		if _, err := Gray(g.Pix, w, h, Options{Mirror: true}); err != nil {
+			t.Fatalf("Gray: %v", err)
+		}
+	})
+}
