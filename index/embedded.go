@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/copycat-video/copycat/models"
 )
@@ -37,12 +38,17 @@ const (
 	// deltaMin is the number of recent entries of a kind that are scanned
 	// linearly before they are merged into that kind's multi-index tables.
 	// Scanning 16 Ki entries costs about as much as one probe of a large
-	// table, and merging less often keeps bulk loads fast.
+	// table.
 	deltaMin = 16 << 10
-	// deltaShare: the recent entries are also allowed to grow to 1/32 of
-	// the tables, so that the O(n) rebuilds of a growing index cost O(1)
-	// amortised per added hash.
-	deltaShare          = 32
+	// deltaShare: while writes keep coming, the recent entries may grow to
+	// 1/8 of the tables before a merge, so that the O(n) rebuilds of a
+	// growing index cost O(1) per added hash (about 9 entry copies) and a
+	// bulk load is not dominated by rebuilds. Searches meanwhile scan that
+	// eighth; idleMerge bounds how long they do once writes stop.
+	deltaShare = 8
+	// idleMerge is how long after the last write a non-empty delta is
+	// merged anyway, so that a quiet index always searches at full speed.
+	idleMerge           = time.Second
 	defaultCompactBytes = 64 << 20
 )
 
@@ -60,9 +66,10 @@ type Embedded struct {
 	lock         *os.File
 	compactBytes int64
 
-	wmu    sync.Mutex // serialises writers so that log order is apply order
-	wal    *wal
-	broken error // first failed log write or sync; guarded by wmu
+	wmu       sync.Mutex // serialises writers so that log order is apply order
+	compactMu sync.Mutex // one compaction at a time
+	wal       *wal
+	broken    error // first failed log write or sync; guarded by wmu
 
 	mu       sync.RWMutex
 	slots    []slot // by video ordinal
@@ -528,7 +535,7 @@ func (e *Embedded) Search(ctx context.Context, queries []models.FrameHash, opts 
 		return nil, errClosed
 	}
 	var buf []found
-	var scratch []int
+	var scratch searchScratch
 	r := opts.Radius
 	for i, q := range queries {
 		if i%64 == 0 {
@@ -540,7 +547,7 @@ func (e *Embedded) Search(ctx context.Context, queries []models.FrameHash, opts 
 		qb := uint64(q.Bits)
 		buf = buf[:0]
 		if ks.main != nil {
-			buf = ks.main.search(qb, r, scratch, buf)
+			buf = ks.main.search(qb, r, &scratch, buf)
 		}
 		for _, en := range ks.delta {
 			if d := bits.OnesCount64(en.hash ^ qb); d <= r {

@@ -215,13 +215,20 @@ func (s *segment) useTables(ts []int) bool {
 	return cost < n
 }
 
+// searchScratch holds buffers reused across the queries of one Search.
+type searchScratch struct {
+	ts     []int
+	ranges []uint32 // bucket bounds, lo/hi pairs
+	pos    []uint32 // candidate positions
+}
+
 // search appends the entries within distance r of q to out.
-func (s *segment) search(q uint64, r int, scratch []int, out []found) []found {
+func (s *segment) search(q uint64, r int, sc *searchScratch, out []found) []found {
 	if len(s.hashes) == 0 {
 		return out
 	}
-	ts := thresholds(len(s.tables), r, scratch)
-	if !s.useTables(ts) {
+	sc.ts = thresholds(len(s.tables), r, sc.ts)
+	if !s.useTables(sc.ts) {
 		for p, h := range s.hashes {
 			if d := bits.OnesCount64(h ^ q); d <= r {
 				out = append(out, found{s.ords[p], s.ms[p], d})
@@ -229,11 +236,11 @@ func (s *segment) search(q uint64, r int, scratch []int, out []found) []found {
 		}
 		return out
 	}
-	for i, t := range ts {
+	for i, t := range sc.ts {
 		if t < 0 {
 			continue
 		}
-		out = s.probe(i, ts[:i], q, r, t, out)
+		out = s.probe(i, sc, q, r, t, out)
 	}
 	return out
 }
@@ -243,37 +250,51 @@ func (s *segment) search(q uint64, r int, scratch []int, out []found) []found {
 // entries. An entry already reachable through an earlier table (its key
 // there within that table's threshold) is skipped, so each neighbour is
 // reported once without a set.
-func (s *segment) probe(i int, earlier []int, q uint64, r, t int, out []found) []found {
+//
+// The work is split in passes (bucket bounds, then positions, then hashes)
+// so that the loads of each pass are independent of one another: the CPU
+// overlaps their cache misses instead of waiting for each in turn, which
+// is where the time goes in a large index.
+func (s *segment) probe(i int, sc *searchScratch, q uint64, r, t int, out []found) []found {
 	tb := &s.tables[i]
 	qk := tb.key(q)
 	limit := uint64(1) << uint(tb.keyBits)
+	ranges := sc.ranges[:0]
+	offs := tb.offsets
 	for k := 0; k <= t && k <= tb.keyBits; k++ {
 		mask := uint64(1)<<uint(k) - 1
 		for mask < limit {
 			key := qk ^ mask
-			lo, hi := tb.offsets[key], tb.offsets[key+1]
-			if i == 0 {
-				for p := lo; p < hi; p++ {
-					if d := bits.OnesCount64(s.hashes[p] ^ q); d <= r {
-						out = append(out, found{s.ords[p], s.ms[p], d})
-					}
-				}
-			} else {
-				for _, p := range tb.perm[lo:hi] {
-					h := s.hashes[p]
-					d := bits.OnesCount64(h ^ q)
-					if d > r || s.seen(earlier, h, q) {
-						continue
-					}
-					out = append(out, found{s.ords[p], s.ms[p], d})
-				}
-			}
+			ranges = append(ranges, offs[key], offs[key+1])
 			if mask == 0 {
 				break
 			}
 			// Next mask with the same popcount.
 			c := mask | (mask - 1)
 			mask = (c + 1) | ((^c&-^c)-1)>>(bits.TrailingZeros64(mask)+1)
+		}
+	}
+	sc.ranges = ranges
+	if i == 0 {
+		for j := 0; j < len(ranges); j += 2 {
+			for p := ranges[j]; p < ranges[j+1]; p++ {
+				if d := bits.OnesCount64(s.hashes[p] ^ q); d <= r {
+					out = append(out, found{s.ords[p], s.ms[p], d})
+				}
+			}
+		}
+		return out
+	}
+	pos := sc.pos[:0]
+	for j := 0; j < len(ranges); j += 2 {
+		pos = append(pos, tb.perm[ranges[j]:ranges[j+1]]...)
+	}
+	sc.pos = pos
+	earlier := sc.ts[:i]
+	for _, p := range pos {
+		h := s.hashes[p]
+		if d := bits.OnesCount64(h ^ q); d <= r && !s.seen(earlier, h, q) {
+			out = append(out, found{s.ords[p], s.ms[p], d})
 		}
 	}
 	return out

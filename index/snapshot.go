@@ -15,16 +15,23 @@ import (
 // and searchers never wait for them.
 func (e *Embedded) maintain() {
 	defer close(e.done)
+	idle := time.NewTimer(idleMerge)
+	defer idle.Stop()
 	for {
 		var optimized chan struct{}
+		merge := false
 		select {
 		case <-e.stop:
 			return
 		case <-e.kick:
+			idle.Reset(idleMerge)
+		case <-idle.C:
+			merge = true
 		case optimized = <-e.optimize:
+			merge = true
 		}
 		for k := range e.kinds {
-			if e.needsRebuild(k, optimized != nil) {
+			if e.needsRebuild(k, merge) {
 				e.rebuild(k)
 			}
 		}
@@ -41,11 +48,14 @@ func (e *Embedded) maintain() {
 	}
 }
 
-func (e *Embedded) needsRebuild(k int, always bool) bool {
+// needsRebuild says whether kind k's delta or dead entries call for new
+// tables; with merge (idle or asked to optimize) any delta or dead entry
+// does.
+func (e *Embedded) needsRebuild(k int, merge bool) bool {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	ks := &e.kinds[k]
-	if always {
+	if merge {
 		return len(ks.delta) > 0 || ks.dead > 0
 	}
 	n := len(ks.delta)
@@ -90,6 +100,8 @@ func (e *Embedded) needsCompaction() bool {
 // temporary file, fsynced and renamed, so a crash leaves either the old or
 // the new snapshot, never a partial one.
 func (e *Embedded) compact() error {
+	e.compactMu.Lock()
+	defer e.compactMu.Unlock()
 	start := time.Now()
 	e.wmu.Lock()
 	if e.closed || e.broken != nil {

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -169,37 +170,61 @@ func corruptError(path string, off int64, err error) error {
 }
 
 // readLog decodes every record of a log file and calls apply for each. With
-// tornOK, a bad record after which no valid record follows is a torn write
-// of the last, unacknowledged append: the file is truncated to the last good
-// record. Anything else is corruption.
+// tornOK, a torn tail (see scanLog) is cut off the file. Anything else
+// wrong is corruption, reported with the file's name.
 func readLog(path string, tornOK bool, apply func(record) error) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
+	good, err := scanLog(data, tornOK, apply)
+	if err != nil {
+		var le *logError
+		if errors.As(err, &le) {
+			return corruptError(path, le.off, le.err)
+		}
+		return err
+	}
+	if good < len(data) {
+		return truncateTail(path, int64(good))
+	}
+	return nil
+}
+
+// logError is damage at an offset of a log.
+type logError struct {
+	off int64
+	err error
+}
+
+func (e *logError) Error() string { return fmt.Sprintf("byte %d: %v", e.off, e.err) }
+
+// scanLog decodes the frames of data in order and returns the length of
+// the valid prefix. With tornOK, a bad frame after which no valid frame
+// follows is a torn write of the last, unacknowledged append: scanning
+// stops there and the prefix before it is valid. A bad frame followed by a
+// valid one is damage in the middle, and a frame whose checksum holds but
+// whose payload does not decode was written that way: both are errors.
+func scanLog(data []byte, tornOK bool, apply func(record) error) (int, error) {
 	off := 0
 	for off < len(data) {
 		payload, size, err := parseFrame(data[off:])
-		if err == nil {
-			var r record
-			r, err = decodeRecord(payload)
-			if err == nil {
-				if err := apply(r); err != nil {
-					return corruptError(path, int64(off), err)
-				}
-				off += size
-				continue
+		if err != nil {
+			if !tornOK || nextValidFrame(data[off+1:]) {
+				return off, &logError{int64(off), err}
 			}
-			// A frame with a valid checksum but an undecodable payload
-			// was written that way: that is not a torn write.
-			return corruptError(path, int64(off), err)
+			return off, nil
 		}
-		if !tornOK || nextValidFrame(data[off+1:]) {
-			return corruptError(path, int64(off), err)
+		r, err := decodeRecord(payload)
+		if err == nil {
+			err = apply(r)
 		}
-		return truncateTail(path, int64(off))
+		if err != nil {
+			return off, &logError{int64(off), err}
+		}
+		off += size
 	}
-	return nil
+	return off, nil
 }
 
 // truncateTail cuts a torn write off the end of a log.
