@@ -37,6 +37,9 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 	jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "videos fingerprinted in parallel")
 	minScore := fs.Float64("min-score", 0, "operating threshold (default: the policy's)")
 	dump := fs.String("dump", "", "also write every query's candidate matches to this JSON-lines file")
+	rate := fs.Float64("rate", pipeline.DefaultRate, "query sampling rate, frames per second")
+	refRate := fs.Float64("ref-rate", pipeline.DefaultReferenceRate, "reference sampling rate, frames per second")
+	radius := fs.Int("radius", pipeline.DefaultRadius, "Hamming search radius")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -70,6 +73,7 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 	checker, err := pipeline.New(pipeline.Config{
 		Index:       idx,
 		Fingerprint: pipeline.CachedFingerprint(*cacheDir, fingerprint.File),
+		Rate:        *rate, ReferenceRate: *refRate, Radius: *radius,
 		Log:         env.Log,
 	})
 	if err != nil {

@@ -35,10 +35,12 @@ type Config struct {
 	// DefaultRadius and DefaultTopK).
 	Radius int
 	TopK   int
-	// Rate and Kind are the fingerprint sampling rate and hash kind, the
-	// same for references and queries (defaults: fingerprint's).
-	Rate float64
-	Kind models.HashKind
+	// Rate is the sampling rate of queries and ReferenceRate that of
+	// references, in frames per second (defaults DefaultRate and
+	// DefaultReferenceRate); Kind is the hash kind of both (default pHash).
+	Rate          float64
+	ReferenceRate float64
+	Kind          models.HashKind
 	// Fingerprint replaces fingerprint.File (tests, caches).
 	Fingerprint FingerprintFunc
 	// Log receives one line per check; nil discards.
@@ -53,6 +55,16 @@ type Config struct {
 const (
 	DefaultRadius = 12
 	DefaultTopK   = 40
+)
+
+// Sampling defaults. References are sampled twice as densely as queries:
+// a query frame then lies at most a quarter of a query period from a
+// reference frame, whatever the offset or speed change of the copy, so fast
+// motion between samples costs fewer matches; the index grows, the query
+// (the latency-critical side) does not.
+const (
+	DefaultRate          = 2.0
+	DefaultReferenceRate = 4.0
 )
 
 // Checker runs checks and adds videos to the index.
@@ -102,7 +114,13 @@ func New(cfg Config) (*Checker, error) {
 	}
 	// References are indexed as they are; queries also carry the mirrored
 	// frames, which the index matches against the full-frame references.
-	c.ref = fingerprint.Options{Rate: cfg.Rate, Kind: cfg.Kind}
+	if cfg.Rate <= 0 {
+		cfg.Rate = DefaultRate
+	}
+	if cfg.ReferenceRate <= 0 {
+		cfg.ReferenceRate = DefaultReferenceRate
+	}
+	c.ref = fingerprint.Options{Rate: cfg.ReferenceRate, Kind: cfg.Kind}
 	c.query = fingerprint.Options{Rate: cfg.Rate, Kind: cfg.Kind, Mirror: true}
 	return c, nil
 }
