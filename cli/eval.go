@@ -74,7 +74,7 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 		Index:       idx,
 		Fingerprint: pipeline.CachedFingerprint(*cacheDir, fingerprint.File),
 		Rate:        *rate, ReferenceRate: *refRate, Radius: *radius,
-		Log:         env.Log,
+		Log: env.Log,
 	})
 	if err != nil {
 		return err
