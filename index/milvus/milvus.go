@@ -119,6 +119,9 @@ type Options struct {
 	Shards int
 }
 
+// numLocks is the number of stripes serialising writes to one video.
+const numLocks = 64
+
 // Index is a Milvus-backed index.Index. It is safe for concurrent use.
 type Index struct {
 	c      client.Client
@@ -129,7 +132,11 @@ type Index struct {
 
 	// locks serialises Add and Delete of one video id within this process
 	// so that two concurrent re-adds cannot both keep their rows.
-	locks [64]sync.Mutex
+	locks [numLocks]sync.Mutex
+
+	// bounded switches reads to Bounded consistency; only benchmarks set
+	// it, to price Strong reads.
+	bounded bool
 
 	mu     sync.Mutex
 	closed bool
@@ -551,7 +558,26 @@ func (x *Index) newPKs(n int) []int64 {
 }
 
 func (x *Index) lock(vid int64) func() {
-	m := &x.locks[uint64(vid)%uint64(len(x.locks))]
-	m.Lock()
-	return m.Unlock
+	return x.lockAll([]int64{vid})
+}
+
+// lockAll takes the stripes of every vid in ascending stripe order, so two
+// batches can never wait on each other in a cycle.
+func (x *Index) lockAll(vids []int64) func() {
+	var want [numLocks]bool
+	for _, v := range vids {
+		want[uint64(v)%uint64(len(want))] = true
+	}
+	for i, w := range want {
+		if w {
+			x.locks[i].Lock()
+		}
+	}
+	return func() {
+		for i, w := range want {
+			if w {
+				x.locks[i].Unlock()
+			}
+		}
+	}
 }
