@@ -39,6 +39,8 @@ func commands() map[string]command {
 		"version":     {"print the version", runVersion},
 		"fingerprint": {"print the perceptual fingerprint of video files (JSON lines)", runFingerprint},
 		"eval":        {"score copycat on a labelled corpus (µAP, recall per family)", runEval},
+		"refs":        {"manage the reference catalogue: add, import, list, rm", runRefs},
+		"check":       {"check videos against the index: clean, duplicate or lifted", runCheck},
 		"consume":     {"run the Kafka upload hook: uploads in, verdicts out", runConsume},
 	}
 }

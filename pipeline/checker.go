@@ -173,6 +173,11 @@ func (c *Checker) Check(ctx context.Context, path string, meta CheckMeta) (model
 	if rec.Published.IsZero() {
 		rec.Published = meta.Published
 	}
+	if rec.Published.IsZero() {
+		// The upload is being published now; a later copy of it must find
+		// it earlier than itself.
+		rec.Published = time.Now().UTC()
+	}
 	if rec.Path == "" {
 		rec.Path = path
 	}
