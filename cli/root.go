@@ -42,6 +42,7 @@ func commands() map[string]command {
 		"refs":        {"manage the reference catalogue: add, import, list, rm", runRefs},
 		"check":       {"check videos against the index: clean, duplicate or lifted", runCheck},
 		"consume":     {"run the Kafka upload hook: uploads in, verdicts out", runConsume},
+		"serve":       {"run the HTTP API, reviewer pages and (with --kafka-brokers) the Kafka hook", runServe},
 	}
 }
 

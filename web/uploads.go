@@ -150,7 +150,7 @@ func (s *Server) checkUpload(w http.ResponseWriter, r *http.Request, p models.Pr
 	}
 	kept := false
 	if tmp != "" {
-		path = filepath.Join(s.cfg.UploadDir, fileKey(u.ID)+".video")
+		path = KeptUploadPath(s.cfg.UploadDir, u.ID)
 		if err := os.Rename(tmp, path); err != nil {
 			return fmt.Errorf("keep upload %q: %w", u.ID, err)
 		}
@@ -311,6 +311,12 @@ func (s *Server) spool(part *multipart.Part) (string, error) {
 		return "", models.Errorf(models.EInvalid, "the video file part is empty")
 	}
 	return tf.Name(), nil
+}
+
+// KeptUploadPath is where an upload's video is kept (for evidence frames)
+// in the upload directory dir. The Kafka hook keeps its uploads there too.
+func KeptUploadPath(dir, uploadID string) string {
+	return filepath.Join(dir, fileKey(uploadID)+".video")
 }
 
 // fileKey names the stored file of an id: a hash, so that client-chosen ids
