@@ -53,7 +53,7 @@ func checkAgainst(t *testing.T, e *Embedded, m model, rng *rand.Rand, when strin
 		all = append(all, hs...)
 	}
 	var qs []models.FrameHash
-	for range 150 {
+	for range 40 {
 		q := all[rng.IntN(len(all))]
 		for range rng.IntN(6) {
 			q.Bits ^= 1 << rng.IntN(64)
@@ -103,9 +103,9 @@ func TestRebuildCompactReopen(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	m := model{}
 	var ids []string
-	for b := range 30 {
+	for b := range 20 {
 		var batch []VideoHashes
-		for i := range 50 {
+		for i := range 40 {
 			id := fmt.Sprintf("big-%02d-%02d", b, i)
 			hs := randomVideo(rng)
 			batch = append(batch, VideoHashes{models.Video{ID: id, Platform: "kuaishou", Duration: 15}, hs})
