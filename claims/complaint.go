@@ -185,6 +185,26 @@ func (s *Service) FileComplaint(ctx context.Context, p models.Principal, r Compl
 		}
 	}
 
+	// Two complaints about the same upload filed at once can both find no
+	// active claim; the store's uniqueness check fails the second, and a
+	// retry merges it into the first one's claim.
+	var out ComplaintDetail
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		out, err = s.fileTx(ctx, p, r, ref, ver)
+		if models.ErrorCode(err) != models.EConflict {
+			break
+		}
+	}
+	if err != nil {
+		return ComplaintDetail{}, err
+	}
+	s.log.Info("complaint filed", "complaint", out.Complaint.ID, "org", r.Org, "claims", len(out.Claims))
+	return out, nil
+}
+
+// fileTx stores a complaint and its claims in one transaction.
+func (s *Service) fileTx(ctx context.Context, p models.Principal, r ComplaintRequest, ref models.Video, ver []verification) (ComplaintDetail, error) {
 	var out ComplaintDetail
 	err := s.store.Update(ctx, func(tx Tx) error {
 		now := s.clock()
@@ -212,11 +232,7 @@ func (s *Service) FileComplaint(ctx context.Context, p models.Principal, r Compl
 		out.Complaint = cp
 		return nil
 	})
-	if err != nil {
-		return ComplaintDetail{}, err
-	}
-	s.log.Info("complaint filed", "complaint", out.Complaint.ID, "org", r.Org, "claims", len(out.Claims))
-	return out, nil
+	return out, err
 }
 
 // complaintClaim opens or merges the claim for one accused upload.
