@@ -235,8 +235,11 @@ func TestAuthorization(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls := map[string]func(p models.Principal) error{
-		"list": func(p models.Principal) error { _, err := f.svc.List(ctx, p, claims.Filter{}, claims.Page{}); return err },
-		"get":  func(p models.Principal) error { _, err := f.svc.Get(ctx, p, id); return err },
+		"list": func(p models.Principal) error {
+			_, err := f.svc.List(ctx, p, claims.Filter{}, claims.Page{})
+			return err
+		},
+		"get": func(p models.Principal) error { _, err := f.svc.Get(ctx, p, id); return err },
 		"decide": func(p models.Principal) error {
 			_, err := f.svc.Decide(ctx, p, id, claims.DecideEscalate, "look", 0)
 			return err
@@ -546,7 +549,10 @@ func TestDeadlines(t *testing.T) {
 		}
 	}
 	for _, step := range []func() error{
-		func() error { _, err := f.svc.Dispute(ctx, pipeline, counter, models.ReasonOriginal, "", 0); return err },
+		func() error {
+			_, err := f.svc.Dispute(ctx, pipeline, counter, models.ReasonOriginal, "", 0)
+			return err
+		},
 		func() error { _, err := f.svc.Decide(ctx, acme, counter, claims.DecideUphold, "no", 0); return err },
 		func() error { _, err := f.svc.CounterNotice(ctx, pipeline, counter, "stmt", "c@x", 0); return err },
 	} {
