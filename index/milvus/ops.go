@@ -208,7 +208,9 @@ func validHash(h models.FrameHash) error {
 }
 
 // insertFrames inserts the kind-k hashes (k at position ki of
-// models.HashKinds) of every prepared video, in chunks.
+// models.HashKinds) of every prepared video, in chunks. Times are stored
+// to the millisecond, the precision of the embedded index, so that both
+// backends give the matcher identical neighbours.
 func (x *Index) insertFrames(ctx context.Context, k models.HashKind, ki int, ps []prepared) error {
 	var (
 		vids  []int64
@@ -240,7 +242,7 @@ func (x *Index) insertFrames(ctx context.Context, k models.HashKind, ki int, ps 
 			vids = append(vids, p.vid)
 			ids = append(ids, p.v.ID)
 			plats = append(plats, p.v.Platform)
-			ts = append(ts, h.T)
+			ts = append(ts, math.Round(h.T*1000)/1000)
 			vecs = append(vecs, hashBytes(h.Bits))
 			if len(vids) == insertChunk {
 				if err := flush(); err != nil {
@@ -536,9 +538,17 @@ func (x *Index) Search(ctx context.Context, queries []models.FrameHash, opts ind
 }
 
 // searchPart searches the queries at positions part (all of kind k) and
-// stores their answers in out. A query that fills the whole Milvus result
-// cap when the caller asked for more is searched again one distance at a
-// time, so that no neighbour is silently dropped.
+// stores their answers in out. Two follow-ups keep the answers exact and
+// identical to the embedded index's:
+//
+//   - a query that fills the whole Milvus result cap when the caller asked
+//     for more is searched again one distance at a time, so that no
+//     neighbour is silently dropped;
+//   - a query cut at top-k may have more frames at its farthest distance
+//     than made the cut, and Milvus picks among such ties arbitrarily. The
+//     whole band at that distance is fetched (one search per distinct
+//     distance) and the ties broken by video id and time, as the embedded
+//     index does.
 func (x *Index) searchPart(ctx context.Context, k models.HashKind, queries []models.FrameHash, part []int, opts index.SearchOptions, limit int, out [][]models.Neighbor) error {
 	vecs := make([]entity.Vector, len(part))
 	for i, qi := range part {
@@ -548,13 +558,38 @@ func (x *Index) searchPart(ctx context.Context, k models.HashKind, queries []mod
 	if err != nil {
 		return err
 	}
+	cut := map[int][]int{} // farthest distance -> positions in part cut at top-k
 	for i, qi := range part {
 		ns := res[i]
 		if len(ns) == maxTopK && (opts.TopK == 0 || opts.TopK > maxTopK) {
 			if ns, err = x.searchByDistance(ctx, k, vecs[i], opts); err != nil {
 				return fmt.Errorf("query %d: %w", qi, err)
 			}
+		} else if opts.TopK > 0 && len(ns) == opts.TopK {
+			far := slices.MaxFunc(ns, func(a, b models.Neighbor) int { return cmp.Compare(a.Distance, b.Distance) }).Distance
+			cut[far] = append(cut[far], i)
 		}
+		res[i] = ns
+	}
+	for far, is := range cut {
+		band := make([]entity.Vector, len(is))
+		for j, i := range is {
+			band[j] = vecs[i]
+		}
+		ties, err := x.rangeSearch(ctx, k, band, far, far, maxTopK)
+		if err != nil {
+			return err
+		}
+		for j, i := range is {
+			if len(ties[j]) == maxTopK {
+				continue // a band too wide to fetch whole: keep Milvus's pick
+			}
+			kept := slices.DeleteFunc(res[i], func(n models.Neighbor) bool { return n.Distance == far })
+			res[i] = append(kept, ties[j]...)
+		}
+	}
+	for i, qi := range part {
+		ns := res[i]
 		sortNeighbours(ns)
 		if opts.TopK > 0 && len(ns) > opts.TopK {
 			ns = ns[:opts.TopK]
