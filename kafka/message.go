@@ -59,7 +59,7 @@ func ParseUpload(value []byte, recordTime time.Time) (models.Upload, error) {
 	dec := json.NewDecoder(bytes.NewReader(value))
 	var m uploadMessage
 	if err := dec.Decode(&m); err != nil {
-		return u, models.WrapError(models.EInvalid, err, "upload message is not a JSON object")
+		return u, models.WrapError(models.EInvalid, err, "upload message is malformed: %s", err.Error())
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return u, models.Errorf(models.EInvalid, "upload message has data after the JSON object")
