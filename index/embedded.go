@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/copycat-video/copycat/models"
 )
@@ -77,6 +78,7 @@ type Embedded struct {
 	kinds    [numKinds]kindSet
 	live     [numKinds]int // hashes of live videos, per kind
 	sorted   []string      // ids in order for Videos; nil when stale
+	metaSize int64         // approximate bytes of live video metadata
 	closed   bool
 	snapSize int64 // bytes of the newest snapshot
 
@@ -213,10 +215,18 @@ func (e *Embedded) load() error {
 		return err
 	}
 	// The replayed logs stay until the next compaction, which the
-	// maintenance goroutine starts if they are large.
+	// maintenance goroutine starts if they are large; empty ones (left by
+	// opens without writes) are dropped now so they do not pile up.
 	var logBytes int64
 	for _, g := range replay {
-		logBytes += fileSize(filepath.Join(e.dir, walName(g)))
+		path := filepath.Join(e.dir, walName(g))
+		size := fileSize(path)
+		if size == 0 {
+			if err := os.Remove(path); err != nil {
+				return fmt.Errorf("remove empty log: %w", err)
+			}
+		}
+		logBytes += size
 	}
 	e.wal.size.Add(logBytes)
 	for k := range e.kinds {
@@ -308,6 +318,13 @@ func (e *Embedded) applyAdd(v models.Video, kinds []uint8, es []entry) {
 	}
 	e.slots = append(e.slots, s)
 	e.byID[v.ID] = ord
+	e.metaSize += metaSize(&v)
+}
+
+// metaSize approximates the heap a video's metadata takes: the struct, its
+// strings and its map entry.
+func metaSize(v *models.Video) int64 {
+	return int64(unsafe.Sizeof(*v)) + int64(2*len(v.ID)+len(v.Platform)+len(v.ExternalID)+len(v.URL)+len(v.Author)+len(v.Path)) + 48
 }
 
 func (e *Embedded) applyDelete(id string) {
@@ -320,6 +337,7 @@ func (e *Embedded) applyDelete(id string) {
 
 func (e *Embedded) kill(ord uint32) {
 	s := &e.slots[ord]
+	e.metaSize -= metaSize(s.v)
 	for k, n := range s.n {
 		e.kinds[k].dead += int(n)
 		e.live[k] -= int(n)
@@ -529,31 +547,49 @@ func (e *Embedded) Search(ctx context.Context, queries []models.FrameHash, opts 
 		kinds[i] = k
 	}
 	out := make([][]models.Neighbor, len(queries))
+	var sc searchScratch
+	// The read lock is taken per chunk of queries, so that a large batch
+	// does not hold writers (and, behind a waiting writer, other searches)
+	// for its whole duration.
+	const chunk = 32
+	for start := 0; start < len(queries); start += chunk {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		end := min(len(queries), start+chunk)
+		if err := e.searchChunk(queries[start:end], kinds[start:end], opts, &sc, out[start:end]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// searchScratch holds the buffers one Search reuses across its queries.
+type searchScratch struct {
+	seg segScratch
+	buf []found
+}
+
+func (e *Embedded) searchChunk(queries []models.FrameHash, kinds []uint8, opts SearchOptions, sc *searchScratch, out [][]models.Neighbor) error {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	if e.closed {
-		return nil, errClosed
+		return errClosed
 	}
-	var buf []found
-	var scratch searchScratch
 	r := opts.Radius
 	for i, q := range queries {
-		if i%64 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
 		ks := &e.kinds[kinds[i]]
 		qb := uint64(q.Bits)
-		buf = buf[:0]
+		buf := sc.buf[:0]
 		if ks.main != nil {
-			buf = ks.main.search(qb, r, &scratch, buf)
+			buf = ks.main.search(qb, r, &sc.seg, buf)
 		}
 		for _, en := range ks.delta {
 			if d := bits.OnesCount64(en.hash ^ qb); d <= r {
 				buf = append(buf, found{en.ord, en.ms, d})
 			}
 		}
+		sc.buf = buf
 		live := buf[:0]
 		for _, f := range buf {
 			if e.slots[f.ord].v != nil {
@@ -578,7 +614,7 @@ func (e *Embedded) Search(ctx context.Context, queries []models.FrameHash, opts 
 		}
 		out[i] = ns
 	}
-	return out, nil
+	return nil
 }
 
 // Stats reports counts and the approximate memory the index holds.
@@ -598,12 +634,7 @@ func (e *Embedded) Stats(ctx context.Context) (Stats, error) {
 		}
 		st.Bytes += int64(cap(ks.delta)) * 16
 	}
-	// Per video: the slot, the map entry and the metadata strings.
-	st.Bytes += int64(len(e.slots)) * 24
-	for id, ord := range e.byID {
-		v := e.slots[ord].v
-		st.Bytes += int64(2*len(id)+len(v.Platform)+len(v.ExternalID)+len(v.URL)+len(v.Author)+len(v.Path)) + 160
-	}
+	st.Bytes += int64(len(e.slots))*int64(unsafe.Sizeof(slot{})) + e.metaSize
 	return st, nil
 }
 

@@ -190,11 +190,17 @@ func ballSize(keyBits, t int) float64 {
 	return sum
 }
 
-// useTables decides between probing the tables and a plain scan, from the
-// expected number of random memory reads (probes, and candidates of the
-// tables other than table 0) against the sequential scan. The constants are
-// rough cache-miss costs in units of one scanned entry, measured with
-// BenchmarkSearch.
+// useTables decides, per query radius, between probing the tables and a
+// plain scan, from the expected work: probes and candidates of tables other
+// than table 0 are random memory reads, table 0's candidates are read in
+// order, the scan reads everything in order. The weights are in units of
+// one scanned entry, fitted to BenchmarkSearch at 1 M hashes, radius 4 to
+// 12 (the measured speedups were about half of what unit weights
+// predicted). m itself is
+// chosen from the index size (layoutFor): for 64-bit codes and 1-10 M
+// hashes, 3 substrings beat 2 (2^32-entry tables) and 4 (buckets of
+// hundreds) at every radius, so building other layouts per radius would
+// not pay.
 func (s *segment) useTables(ts []int) bool {
 	if s.tables == nil {
 		return false
@@ -205,25 +211,25 @@ func (s *segment) useTables(ts []int) bool {
 		tb := &s.tables[i]
 		probes := ballSize(tb.keyBits, t)
 		cands := probes * n / float64(len(tb.offsets)-1)
-		cost += probes * 12
+		cost += probes * 24
 		if i == 0 {
-			cost += cands
+			cost += cands * 2
 		} else {
-			cost += cands * 8
+			cost += cands * 16
 		}
 	}
 	return cost < n
 }
 
-// searchScratch holds buffers reused across the queries of one Search.
-type searchScratch struct {
+// segScratch holds buffers reused across the queries of one Search.
+type segScratch struct {
 	ts     []int
 	ranges []uint32 // bucket bounds, lo/hi pairs
 	pos    []uint32 // candidate positions
 }
 
 // search appends the entries within distance r of q to out.
-func (s *segment) search(q uint64, r int, sc *searchScratch, out []found) []found {
+func (s *segment) search(q uint64, r int, sc *segScratch, out []found) []found {
 	if len(s.hashes) == 0 {
 		return out
 	}
@@ -255,7 +261,7 @@ func (s *segment) search(q uint64, r int, sc *searchScratch, out []found) []foun
 // so that the loads of each pass are independent of one another: the CPU
 // overlaps their cache misses instead of waiting for each in turn, which
 // is where the time goes in a large index.
-func (s *segment) probe(i int, sc *searchScratch, q uint64, r, t int, out []found) []found {
+func (s *segment) probe(i int, sc *segScratch, q uint64, r, t int, out []found) []found {
 	tb := &s.tables[i]
 	qk := tb.key(q)
 	limit := uint64(1) << uint(tb.keyBits)

@@ -89,7 +89,7 @@ func TestSegmentExact(t *testing.T) {
 			for _, q := range queries {
 				all := sortFound(scan(es, q, radii[len(radii)-1]))
 				for _, r := range radii {
-					got := sortFound(seg.search(q, r, &searchScratch{}, nil))
+					got := sortFound(seg.search(q, r, &segScratch{}, nil))
 					want := all[:0:0]
 					for _, f := range all {
 						if f.dist <= r {

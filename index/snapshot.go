@@ -290,6 +290,7 @@ func (e *Embedded) readSnapshot(path string) (uint64, error) {
 				}
 				e.byID[v.ID] = uint32(len(e.slots))
 				e.slots = append(e.slots, slot{v: &v})
+				e.metaSize += metaSize(&v)
 			}
 		case recSnapHashes:
 			ks := &e.kinds[r.kind]
