@@ -240,4 +240,3 @@ func FuzzParseManifest(f *testing.F) {
 		}
 	})
 }
-
