@@ -37,6 +37,8 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"version":     {"print the version", runVersion},
+		"claims":      {"list, show, decide and dispute claims; file complaints; policies", runClaims},
+		"tokens":      {"create, list and revoke API tokens", runTokens},
 		"fingerprint": {"print the perceptual fingerprint of video files (JSON lines)", runFingerprint},
 		"eval":        {"score copycat on a labelled corpus (µAP, recall per family)", runEval},
 		"refs":        {"manage the reference catalogue: add, import, list, rm", runRefs},
