@@ -31,7 +31,7 @@ import (
 // testEnv is a running server on 127.0.0.1:0 over the embedded index and a
 // SQLite claims store in a temporary directory: every part is real.
 type testEnv struct {
-	t      *testing.T
+	t      testing.TB
 	url    string
 	srv    *Server
 	claims *claims.Service
@@ -44,6 +44,9 @@ type testEnv struct {
 	tokens map[models.Role]string
 	orgB   string // a rights-holder token of organisation "orgb"
 	client *http.Client
+	// stop shuts the server down gracefully and returns Serve's error; it
+	// is idempotent and also runs at clean-up.
+	stop func() error
 }
 
 // envOptions tweak a test server.
@@ -52,7 +55,7 @@ type envOptions struct {
 	uploadLimits pipeline.UploadLimits
 }
 
-func newTestEnv(t *testing.T, opts envOptions) *testEnv {
+func newTestEnv(t testing.TB, opts envOptions) *testEnv {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	data := t.TempDir()
@@ -118,9 +121,17 @@ func newTestEnv(t *testing.T, opts envOptions) *testEnv {
 		t: t, url: "http://" + ln.Addr().String(), srv: srv, claims: svc, store: store, idx: idx, reg: reg,
 		data: data, local: local, tokens: map[models.Role]string{}, client: &http.Client{Timeout: 2 * time.Minute},
 	}
+	var stopOnce sync.Once
+	var serveErr error
+	e.stop = func() error {
+		stopOnce.Do(func() {
+			cancel()
+			serveErr = <-done
+		})
+		return serveErr
+	}
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := e.stop(); err != nil {
 			t.Errorf("serve: %v", err)
 		}
 		_ = idx.Close()
@@ -199,7 +210,7 @@ func (e *testEnv) doJSON(method, path, token string, v any) response {
 }
 
 // multipartBody builds a form with the given fields and one file part.
-func multipartBody(t *testing.T, fields map[string]string, filePart, file string) (string, *bytes.Buffer) {
+func multipartBody(t testing.TB, fields map[string]string, filePart, file string) (string, *bytes.Buffer) {
 	t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
@@ -227,7 +238,7 @@ func multipartBody(t *testing.T, fields map[string]string, filePart, file string
 	return mw.FormDataContentType(), &buf
 }
 
-func decodeBody[T any](t *testing.T, r response) T {
+func decodeBody[T any](t testing.TB, r response) T {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal(r.body, &v); err != nil {
@@ -300,7 +311,7 @@ func TestMain(m *testing.M) {
 // their audit trails, complaints, the stored results of the ids the tests
 // use, the index and the kept files — so a test can assert that rejected
 // requests changed nothing.
-func storeSnapshot(t *testing.T, e *testEnv) string {
+func storeSnapshot(t testing.TB, e *testEnv) string {
 	t.Helper()
 	ctx := context.Background()
 	var b bytes.Buffer
