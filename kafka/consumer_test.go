@@ -15,7 +15,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/copycat-video/copycat/models"
@@ -416,25 +415,7 @@ func countAll(m map[string][][]byte) int {
 // waitForIDs reads verdicts until every id has at least one.
 func waitForIDs(t *testing.T, brokers []string, want []string) {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(DefaultVerdictsTopic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	missing := make(map[string]bool)
-	for _, id := range want {
-		missing[id] = true
-	}
-	for len(missing) > 0 {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			t.Fatalf("%d uploads never got a verdict", len(missing))
-		}
-		fs.EachRecord(func(r *kgo.Record) { delete(missing, string(r.Key)) })
-	}
+	waitForTopicIDs(t, brokers, DefaultVerdictsTopic, want)
 }
 
 // allVerdicts reads the whole verdicts topic, once nobody writes to it.

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/copycat-video/copycat/claims"
@@ -23,10 +24,14 @@ type realPipeline struct {
 	checker *pipeline.Checker
 	claims  *claims.Service
 	as      models.Principal
+	done    atomic.Int64 // uploads checked without error
 }
 
 func (p *realPipeline) Process(ctx context.Context, u models.Upload, path string) (models.UploadResult, error) {
 	res, _, err := p.svc.Check(ctx, p.as, u, path)
+	if err == nil {
+		p.done.Add(1)
+	}
 	return res, err
 }
 
