@@ -70,13 +70,15 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	base := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	ref := models.Video{ID: "tiktok:7281", Platform: "tiktok", Author: "@dancer", URL: "https://www.tiktok.com/@dancer/video/7281", Published: base, Duration: 8}
 	// The upload is the reference from 2 s on: upload t ↔ reference t+2.
+	// Evidence is at the upload's sampled frames (2 per second), the last
+	// one inside the 6 s clip, as the matcher reports it.
 	var ev []models.FramePair
-	for q := 0.0; q <= 6; q += 0.5 {
+	for q := 0.0; q <= 5.5; q += 0.5 {
 		ev = append(ev, models.FramePair{QueryT: q, ReferenceT: q + 2, Distance: int(q) % 4})
 	}
 	f.top = mustVerdict(t, svc, models.Upload{ID: "up-1001", Uploader: "copy-cat-42", Published: base.Add(19 * day)}, models.Match{
 		Reference: ref, Score: 0.93, QueryCoverage: 1, ReferenceCoverage: 0.75,
-		Segments: []models.Segment{{QueryStart: 0, QueryEnd: 6, ReferenceStart: 2, ReferenceEnd: 8}},
+		Segments: []models.Segment{{QueryStart: 0, QueryEnd: 5.5, ReferenceStart: 2, ReferenceEnd: 7.5}},
 		Evidence: ev,
 	})
 	kref := models.Video{ID: "kwai:991", Platform: "kwai", Author: "kwai-star", Published: base.Add(3 * day), Duration: 8}
