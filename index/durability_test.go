@@ -72,6 +72,10 @@ func TestChild(t *testing.T) {
 		if len(added) > 3 && rng.IntN(8) == 0 {
 			j := rng.IntN(len(added))
 			id := added[j]
+			// The intent goes out first: if the kill comes before the
+			// acknowledgement, the delete may or may not have happened.
+			fmt.Fprintf(out, "d %s\n", id)
+			out.Flush()
 			if err := e.Delete(ctx, id); err != nil {
 				fmt.Fprintf(out, "ERR delete %s: %v\n", id, err)
 				out.Flush()
@@ -83,6 +87,8 @@ func TestChild(t *testing.T) {
 			continue
 		}
 		id := fmt.Sprintf("crash-%07d", base+i)
+		fmt.Fprintf(out, "a %s\n", id)
+		out.Flush()
 		if err := e.Add(ctx, indextest.Video(id), framesOf(id)); err != nil {
 			fmt.Fprintf(out, "ERR add %s: %v\n", id, err)
 			out.Flush()
@@ -119,7 +125,27 @@ func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
-	live := map[string]bool{} // acknowledged state: id -> present
+	live := map[string]bool{}       // acknowledged state: id -> present
+	inFlight := map[string]string{} // id -> "a" or "d" started, not acknowledged
+	record := func(l string) bool {
+		op, id, ok := strings.Cut(l, " ")
+		if !ok {
+			return false
+		}
+		switch op {
+		case "a", "d":
+			inFlight[id] = op
+		case "A":
+			live[id] = true
+			delete(inFlight, id)
+		case "D":
+			live[id] = false
+			delete(inFlight, id)
+		default:
+			return false
+		}
+		return true
+	}
 	for round := range 5 {
 		cmd, stdout := startChild(t, "writer", dir, round*1_000_000)
 		lines := make(chan string)
@@ -142,15 +168,12 @@ func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
 				if !ok {
 					break read
 				}
-				switch {
-				case strings.HasPrefix(l, "A "):
-					live[l[2:]] = true
-				case strings.HasPrefix(l, "D "):
-					live[l[2:]] = false
-				default:
+				if !record(l) {
 					t.Fatalf("round %d: child: %s", round, l)
 				}
-				acks++
+				if l[0] == 'A' || l[0] == 'D' {
+					acks++
+				}
 			case <-deadline:
 				t.Fatalf("round %d: child acknowledged only %d writes in 2 minutes", round, acks)
 			}
@@ -161,12 +184,7 @@ func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
 		}
 		// Whatever the child printed before it died was acknowledged.
 		for l := range lines {
-			switch {
-			case strings.HasPrefix(l, "A "):
-				live[l[2:]] = true
-			case strings.HasPrefix(l, "D "):
-				live[l[2:]] = false
-			}
+			record(l)
 		}
 		cmd.Wait()
 		if acks < want {
@@ -178,6 +196,19 @@ func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
 			t.Fatalf("round %d: reopen after kill -9: %v", round, err)
 		}
 		present := 0
+		// The write in flight at the kill may or may not have happened,
+		// but never in part: settle it by what the index holds, then check
+		// everything as acknowledged.
+		for id, op := range inFlight {
+			_, verr := e.Video(ctx, id)
+			if op == "a" && verr == nil {
+				live[id] = true
+			}
+			if op == "d" && verr != nil {
+				live[id] = false
+			}
+			delete(inFlight, id)
+		}
 		for id, ok := range live {
 			_, verr := e.Video(ctx, id)
 			if !ok {
