@@ -199,3 +199,60 @@ func processCPU(b *testing.B) time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkAdd measures durable adds (each acknowledged only after fsync)
+// of 30-hash videos: one writer at a time against 8 concurrent writers,
+// whose fsyncs the write-ahead log shares (group commit). Reported:
+// adds/s of each and the ratio.
+func BenchmarkAdd(b *testing.B) {
+	ctx := context.Background()
+	const perOp = 200
+	run := func(b *testing.B, writers int) float64 {
+		b.Helper()
+		e, err := OpenEmbedded(b.TempDir(), EmbeddedOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer e.Close()
+		rng := rand.New(rand.NewPCG(3, uint64(writers)))
+		videos := make([][]models.FrameHash, perOp)
+		for i := range videos {
+			for _, en := range videoCodes(rng, 30) {
+				videos[i] = append(videos[i], models.FrameHash{T: float64(en.ms) / 1000, Kind: models.KindPHash, Bits: models.Hash64(en.hash)})
+			}
+		}
+		start := time.Now()
+		for n := range b.N {
+			errs := make(chan error, writers)
+			for w := range writers {
+				go func() {
+					for i := w; i < perOp; i += writers {
+						if err := e.Add(ctx, models.Video{ID: fmt.Sprintf("add-%d-%d", n, i), Platform: "self"}, videos[i]); err != nil {
+							errs <- err
+							return
+						}
+					}
+					errs <- nil
+				}()
+			}
+			for range writers {
+				if err := <-errs; err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		return float64(b.N*perOp) / time.Since(start).Seconds()
+	}
+	var serial float64
+	b.Run("writers=1", func(b *testing.B) {
+		serial = run(b, 1)
+		b.ReportMetric(serial, "adds/s")
+	})
+	b.Run("writers=8", func(b *testing.B) {
+		rate := run(b, 8)
+		b.ReportMetric(rate, "adds/s")
+		if serial > 0 {
+			b.ReportMetric(rate/serial, "speedup")
+		}
+	})
+}

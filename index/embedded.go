@@ -119,8 +119,14 @@ func OpenEmbedded(dir string, opts EmbeddedOptions) (*Embedded, error) {
 	if dir == "" {
 		return nil, models.Errorf(models.EInvalid, "index directory is empty")
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create index directory: %w", err)
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("create index directory: %w", err)
+		}
+		// The new directory's own entry must survive a power loss too.
+		if err := syncDir(filepath.Dir(filepath.Clean(dir))); err != nil {
+			return nil, err
+		}
 	}
 	lock, err := lockDir(dir)
 	if err != nil {
