@@ -710,10 +710,10 @@ func testConcurrentAddSearch(t *testing.T, open Opener) {
 	for i := range all {
 		all[i] = Frames(rng, models.KindPHash, frames)
 	}
-	var wg sync.WaitGroup
+	var wg, writing sync.WaitGroup
 	errs := make(chan error, writers*perWriter+8)
 	for w := range writers {
-		wg.Go(func() {
+		writing.Go(func() {
 			for i := range perWriter {
 				n := w*perWriter + i
 				if err := idx.Add(ctx, Video(fmt.Sprintf("conc-%03d", n)), all[n]); err != nil {
@@ -743,26 +743,20 @@ func testConcurrentAddSearch(t *testing.T, open Opener) {
 					for _, n := range ns {
 						if n.Distance > 3 {
 							errs <- fmt.Errorf("query %d: hit at distance %d", i, n.Distance)
+							return
 						}
 					}
 				}
 				if _, err := idx.Stats(ctx); err != nil {
 					errs <- fmt.Errorf("stats: %w", err)
+					return
 				}
 			}
 		})
 	}
-	// Stop the searchers once every writer is done.
-	go func() {
-		for {
-			st, err := idx.Stats(ctx)
-			if err != nil || st.Videos == len(all) {
-				close(done)
-				return
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}()
+	// Stop the searchers once every writer is done, successful or not.
+	writing.Wait()
+	close(done)
 	wg.Wait()
 	close(errs)
 	for err := range errs {
