@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/copycat-video/copycat/claims"
-	"github.com/copycat-video/copycat/claims/sqlite"
 	"github.com/copycat-video/copycat/kafka"
 	"github.com/copycat-video/copycat/models"
 	"github.com/copycat-video/copycat/pipeline"
@@ -46,7 +45,7 @@ flags:`)
 	maxBytes := fs.Int64("max-video-bytes", kafka.DefaultMaxVideoBytes, "largest video accepted, local or downloaded")
 	fetchTimeout := fs.Duration("fetch-timeout", kafka.DefaultFetchTimeout, "time limit of one download attempt")
 	metricsAddr := fs.String("metrics-addr", env.envOr("COPYCAT_METRICS_ADDR", ""), "serve Prometheus metrics on this address, e.g. 127.0.0.1:9464 (env COPYCAT_METRICS_ADDR)")
-	dataDir := env.dataFlag(fs)
+	dataDir, db := env.storeFlags(fs)
 	indexURL := env.indexFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -68,7 +67,7 @@ flags:`)
 		*localRoot = abs
 	}
 
-	proc, closeProc, err := newUploadProcessor(ctx, env, *dataDir, *indexURL)
+	proc, closeProc, err := newUploadProcessor(ctx, env, *dataDir, *db, *indexURL)
 	if err != nil {
 		return err
 	}
@@ -100,15 +99,15 @@ flags:`)
 }
 
 // newUploadProcessor builds the Processor the hook checks uploads with: the
-// embedded (or --index) index, the SQLite claims store under dataDir and the
-// pipeline's UploadService, acting as the pipeline principal. The returned
-// function closes what it opened.
-func newUploadProcessor(ctx context.Context, env *Env, dataDir, indexURL string) (kafka.Processor, func(), error) {
+// embedded (or --index) index, the claims store (--db: SQLite under dataDir
+// by default, or PostgreSQL) and the pipeline's UploadService, acting as the
+// pipeline principal. The returned function closes what it opened.
+func newUploadProcessor(ctx context.Context, env *Env, dataDir, db, indexURL string) (kafka.Processor, func(), error) {
 	idx, err := openIndex(ctx, env, dataDir, indexURL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open index: %w", err)
 	}
-	store, err := sqlite.OpenDir(ctx, filepath.Join(dataDir, "claims"))
+	store, err := openServeStore(ctx, dataDir, db)
 	if err != nil {
 		idx.Close()
 		return nil, nil, fmt.Errorf("open claims store: %w", err)

@@ -62,7 +62,7 @@ fetch_jars() {
   log "fetching kafka_2.13:$version and its dependencies from Maven Central"
   rm -rf "$dir/libs"
   mkdir -p "$dir/libs"
-  mvn -q -B -f "$root/scripts/kafka/pom.xml" dependency:copy-dependencies \
+  mvn -q -B -Dstyle.color=never -f "$root/scripts/kafka/pom.xml" dependency:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="$dir/libs"
   echo "$version" >"$dir/libs/.version"
 }
@@ -117,6 +117,8 @@ format_storage() {
   java_cp kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" >/dev/null
 }
 
+existing=""
+
 wait_ready() {
   local i
   for i in $(seq 1 90); do
@@ -125,7 +127,8 @@ wait_ready() {
       tail -n 30 "$dir/kafka.out" >&2 || true
       exit 1
     fi
-    if java_cp org.apache.kafka.tools.TopicCommand --bootstrap-server "$addr" --list >/dev/null 2>&1; then
+    # Listing topics is the readiness probe and tells which topics exist.
+    if existing="$(java_cp org.apache.kafka.tools.TopicCommand --bootstrap-server "$addr" --list 2>/dev/null)"; then
       return
     fi
     sleep 1
@@ -137,6 +140,7 @@ wait_ready() {
 create_topics() {
   local t
   for t in "${topics[@]}"; do
+    grep -qx -- "$t" <<<"$existing" && continue
     java_cp org.apache.kafka.tools.TopicCommand --bootstrap-server "$addr" --create --if-not-exists \
       --topic "$t" --partitions "$partitions" --replication-factor 1 >/dev/null
   done
