@@ -63,7 +63,9 @@ func TestConsumeRun(t *testing.T) {
 		return ""
 	}, Log: slog.New(slog.DiscardHandler)}
 	done := make(chan int, 1)
-	go func() { done <- env.main(ctx, []string{"consume", "--data", data, "--local-root", media, "--concurrency", "1"}) }()
+	go func() {
+		done <- env.main(ctx, []string{"consume", "--data", data, "--local-root", media, "--concurrency", "1"})
+	}()
 
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics("uploads.dlq"),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DefaultProduceTopic("uploads"))
