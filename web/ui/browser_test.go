@@ -92,13 +92,37 @@ func screenshotDir(t *testing.T) string {
 	return dir
 }
 
-// shoot saves a full-page PNG screenshot.
-func shoot(t *testing.T, ctx context.Context, name string) {
+// viewport is the emulated screen of a scenario; shoot needs it to grow
+// the viewport to the page's height and back.
+type viewport struct {
+	w, h int64
+	opts []chromedp.EmulateViewportOption
+}
+
+var (
+	desktop = viewport{w: 1280, h: 900}
+	phone   = viewport{w: 390, h: 844, opts: []chromedp.EmulateViewportOption{chromedp.EmulateMobile, chromedp.EmulatePortrait, chromedp.EmulateScale(2)}}
+)
+
+func (v viewport) set(h int64) chromedp.Action[chromedp.Void] {
+	return chromedp.EmulateViewport(v.w, h, v.opts...)
+}
+
+// shoot saves a full-page PNG screenshot. The viewport is stretched to the
+// whole page first: headless Chromium leaves parts of a page below the
+// viewport unpainted in "capture beyond viewport" screenshots.
+func shoot(t *testing.T, ctx context.Context, v viewport, name string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	h := run(t, ctx, "page height", chromedp.Evaluate[int64](`Math.ceil(document.documentElement.scrollHeight)`))
+	if h < v.h {
+		h = v.h
+	}
+	do(t, ctx, "stretch the viewport", v.set(h), chromedp.Sleep(200*time.Millisecond))
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
+	do(t, ctx, "restore the viewport", v.set(v.h))
 	path := filepath.Join(screenshotDir(t), name+".png")
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		t.Fatal(err)
@@ -151,12 +175,13 @@ func TestBrowserReviewerUpholdsTopClaim(t *testing.T) {
 	f := newFixture(t, fixtureOpts{videos: true})
 	base := serve(t, f.handler)
 	ctx := newBrowser(t, exe)
+	do(t, ctx, "desktop viewport", desktop.set(desktop.h))
 
 	do(t, ctx, "open the sign-in page", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("token")))
-	shoot(t, ctx, "01-signin")
+	shoot(t, ctx, desktop, "01-signin")
 	signInAs(t, ctx, base, f.reviewer, "/queue")
 	do(t, ctx, "queue", chromedp.WaitVisible(chromedp.CSS("table.claims")))
-	shoot(t, ctx, "02-reviewer-queue")
+	shoot(t, ctx, desktop, "02-reviewer-queue")
 
 	top := run(t, ctx, "top claim", chromedp.Text(chromedp.CSS(`table.claims tbody tr td[data-label="Claim"] a`)))
 	if top != f.top {
@@ -194,7 +219,7 @@ func TestBrowserReviewerUpholdsTopClaim(t *testing.T) {
 	if !strings.Contains(prov, "reference was published first") {
 		t.Errorf("provenance: %q", prov)
 	}
-	shoot(t, ctx, "03-reviewer-claim")
+	shoot(t, ctx, desktop, "03-reviewer-claim")
 
 	// Decide with the keyboard only: type the reason, Tab to the first
 	// button (Uphold) and press Enter.
@@ -215,7 +240,7 @@ func TestBrowserReviewerUpholdsTopClaim(t *testing.T) {
 			t.Errorf("audit trail lacks %q:\n%s", want, audit)
 		}
 	}
-	shoot(t, ctx, "04-reviewer-claim-upheld")
+	shoot(t, ctx, desktop, "04-reviewer-claim-upheld")
 	assertClaim(t, f, f.top, models.StateUpheld, 2)
 }
 
@@ -224,9 +249,10 @@ func TestBrowserRightsHolderFilesComplaint(t *testing.T) {
 	f := newFixture(t, fixtureOpts{videos: true})
 	base := serve(t, f.handler)
 	ctx := newBrowser(t, exe)
+	do(t, ctx, "desktop viewport", desktop.set(desktop.h))
 
 	signInAs(t, ctx, base, f.tiktok, "/complaints")
-	shoot(t, ctx, "05-rights-holder-overview")
+	shoot(t, ctx, desktop, "05-rights-holder-overview")
 	do(t, ctx, "open the complaint form",
 		chromedp.Click(chromedp.CSS(`main a.button.primary`)),
 		chromedp.WaitVisible(chromedp.ID("uploads")),
@@ -237,7 +263,7 @@ func TestBrowserRightsHolderFilesComplaint(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("published"), "2026-11-01"),
 		chromedp.SendKeys(chromedp.ID("uploads"), "up-1003\nup-3001"),
 	)
-	shoot(t, ctx, "06-complaint-form")
+	shoot(t, ctx, desktop, "06-complaint-form")
 	do(t, ctx, "file it",
 		chromedp.Click(chromedp.CSS(`form[action="/complaints"] button.primary`)),
 		chromedp.WaitVisible(chromedp.CSS("p.notice")),
@@ -248,7 +274,7 @@ func TestBrowserRightsHolderFilesComplaint(t *testing.T) {
 			t.Errorf("complaint page lacks %q", want)
 		}
 	}
-	shoot(t, ctx, "07-complaint-filed")
+	shoot(t, ctx, desktop, "07-complaint-filed")
 
 	// A second complaint with a file original, through the file picker.
 	do(t, ctx, "file a complaint with a video file",
@@ -285,7 +311,7 @@ func TestBrowserRightsHolderFilesComplaint(t *testing.T) {
 	if img != "refused" {
 		t.Errorf("a frame of another org's claim %s", img)
 	}
-	shoot(t, ctx, "08-rights-holder-other-org-404")
+	shoot(t, ctx, desktop, "08-rights-holder-other-org-404")
 }
 
 func TestBrowserPhoneWidth(t *testing.T) {
@@ -293,14 +319,14 @@ func TestBrowserPhoneWidth(t *testing.T) {
 	f := newFixture(t, fixtureOpts{videos: true})
 	base := serve(t, f.handler)
 	ctx := newBrowser(t, exe)
-	do(t, ctx, "phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulatePortrait, chromedp.EmulateScale(2)))
+	do(t, ctx, "phone viewport", phone.set(phone.h))
 
 	signInAs(t, ctx, base, f.reviewer, "/queue")
 	noOverflow := `document.documentElement.scrollWidth <= window.innerWidth`
 	if !run(t, ctx, "queue fits", chromedp.Evaluate[bool](noOverflow)) {
 		t.Error("the queue scrolls sideways at phone width")
 	}
-	shoot(t, ctx, "09-phone-queue")
+	shoot(t, ctx, phone, "09-phone-queue")
 
 	do(t, ctx, "open the Kwai claim", chromedp.Navigate(base+"/claims/"+f.kwaiClaim), chromedp.WaitVisible(chromedp.CSS("svg.timeline")))
 	imagesLoaded(t, ctx)
@@ -315,5 +341,5 @@ func TestBrowserPhoneWidth(t *testing.T) {
 	if !stacked {
 		t.Error("upload and reference are not stacked at phone width")
 	}
-	shoot(t, ctx, "10-phone-claim")
+	shoot(t, ctx, phone, "10-phone-claim")
 }

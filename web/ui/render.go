@@ -112,6 +112,7 @@ func statusOf(code string) int {
 type errorData struct {
 	Status  int
 	Heading string
+	Message string
 	SignIn  bool
 }
 
@@ -128,8 +129,7 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, v *visit, err err
 		heading = "Not found"
 	}
 	pv := newView(v, heading, "")
-	pv.Error = models.ErrorMessage(err)
-	pv.Data = errorData{Status: status, Heading: heading, SignIn: status == http.StatusUnauthorized}
+	pv.Data = errorData{Status: status, Heading: heading, Message: models.ErrorMessage(err), SignIn: status == http.StatusUnauthorized}
 	h.render(w, r, status, "error", pv)
 }
 
@@ -173,5 +173,18 @@ var funcs = template.FuncMap{
 	},
 	"claimURL": func(id string) string { return "/claims/" + url.PathEscape(id) },
 	"timeline": TimelineSVG,
-	"add":      func(a, b int) int { return a + b },
+	"deadlineLabel": func(s models.ClaimState) string {
+		switch s {
+		case models.StateOpen, models.StateInReview:
+			return "review due"
+		case models.StateUpheld:
+			return "dispute window ends"
+		case models.StateDisputed:
+			return "claimant must answer by"
+		case models.StateCounterNoticed:
+			return "court action due by"
+		}
+		return "deadline"
+	},
+	"add": func(a, b int) int { return a + b },
 }

@@ -77,11 +77,11 @@ func TimelineSVG(m models.Match, queryDuration float64) template.HTML {
 	b.WriteString(`</g><g class="tl-ticks">`)
 	for i := 0; float64(i)*qStep <= qMax+1e-9; i++ {
 		t := float64(i) * qStep
-		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="middle">%s</text>`, x(t), num(tlTop+plotH+16), num(t))
+		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="middle">%s</text>`, x(t), num(tlTop+plotH+20), num(t))
 	}
 	for i := 0; float64(i)*rStep <= rMax+1e-9; i++ {
 		t := float64(i) * rStep
-		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="end" dominant-baseline="middle">%s</text>`, num(tlLeft-6), y(t), num(t))
+		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="end" dominant-baseline="middle">%s</text>`, num(tlLeft-8), y(t), num(t))
 	}
 	b.WriteString(`</g>`)
 	fmt.Fprintf(&b, `<text class="tl-axis" x="%s" y="%s" text-anchor="middle">upload (query) time, s</text>`, num(tlLeft+plotW/2), num(tlHeight-8))
