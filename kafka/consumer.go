@@ -648,7 +648,15 @@ func (c *Consumer) commit(ctx context.Context, only map[tp]bool) error {
 }
 
 func (c *Consumer) updateLag() {
-	for p, l := range c.tr.lag() {
+	// The client knows what the group had committed when we joined; it
+	// gives idle partitions a lag before we have handled any record.
+	group := make(map[tp]int64)
+	for topic, ps := range c.cl.CommittedOffsets() {
+		for part, eo := range ps {
+			group[tp{topic, part}] = eo.Offset
+		}
+	}
+	for p, l := range c.tr.lag(group) {
 		c.m.setLag(p, l)
 	}
 }

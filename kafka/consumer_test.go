@@ -46,7 +46,20 @@ func TestConsumerHappyPath(t *testing.T) {
 	}
 	produce(t, brokers, DefaultTopic, msgs...)
 	got := verdictsByID(t, readTopic(t, brokers, DefaultVerdictsTopic, len(originals)+len(copies)))
+	// Once the commits land, the lag of every partition drops to zero.
+	waitFor(t, "consumer lag to reach 0 on 4 partitions", func() bool {
+		lags := gaugeValues(t, reg, "copycat_kafka_consumer_lag")
+		for _, l := range lags {
+			if l != 0 {
+				return false
+			}
+		}
+		return len(lags) == 4
+	})
 	run.wait(t)
+	if lags := gaugeValues(t, reg, "copycat_kafka_consumer_lag"); len(lags) != 0 {
+		t.Errorf("lag still reported for partitions given up at shutdown: %v", lags)
+	}
 
 	for _, id := range originals {
 		res := decodeOne(t, got, id)
@@ -576,4 +589,34 @@ func histogramCount(t *testing.T, reg *prometheus.Registry, name string) uint64 
 		return uint64(len(mf.GetMetric()))
 	}
 	return 0
+}
+
+// gaugeValues gathers every series of the gauge name from reg.
+func gaugeValues(t *testing.T, reg *prometheus.Registry, name string) []float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []float64
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			for _, m := range mf.GetMetric() {
+				out = append(out, m.GetGauge().GetValue())
+			}
+		}
+	}
+	return out
+}
+
+// waitFor polls cond until it holds, failing after a generous deadline.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

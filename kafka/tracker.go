@@ -213,8 +213,9 @@ func (t *tracker) setHighWatermark(p tp, hw int64) {
 // lag returns, per tracked partition with a known high watermark, how many
 // records lie between the committed position and the end of the log: what
 // a restart would have to (re)process. Before our first commit the group's
-// position is the first record we were handed.
-func (t *tracker) lag() map[tp]int64 {
+// position is the first record we were handed or, before that, the offset
+// the group had committed when we joined (groupCommitted, may be nil).
+func (t *tracker) lag(groupCommitted map[tp]int64) map[tp]int64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	out := make(map[tp]int64, len(t.parts))
@@ -227,7 +228,11 @@ func (t *tracker) lag() map[tp]int64 {
 			pos = s.first
 		}
 		if pos < 0 {
-			continue
+			c, ok := groupCommitted[p]
+			if !ok || c < 0 {
+				continue
+			}
+			pos = c
 		}
 		l := s.highWatermark - pos
 		if l < 0 {

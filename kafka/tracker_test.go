@@ -127,8 +127,19 @@ func TestTrackerRevokeAndReassign(t *testing.T) {
 		t.Fatal("still uncommitted after the commit was acknowledged")
 	}
 	tr.setHighWatermark(p, 10)
-	if l := tr.lag()[p]; l != 4 {
+	if l := tr.lag(nil)[p]; l != 4 {
 		t.Fatalf("lag %d, want 4", l)
+	}
+	// An idle partition: no record handled yet, the group's committed
+	// offset from the join is the position.
+	idle := tp{"uploads", 2}
+	tr.assign(idle)
+	tr.setHighWatermark(idle, 30)
+	if _, ok := tr.lag(nil)[idle]; ok {
+		t.Fatal("lag reported for an idle partition with no known position")
+	}
+	if l := tr.lag(map[tp]int64{idle: 25})[idle]; l != 5 {
+		t.Fatalf("idle lag %d, want 5", l)
 	}
 }
 
