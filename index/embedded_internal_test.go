@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/copycat-video/copycat/models"
 )
@@ -248,4 +249,36 @@ func lastFrameLen(b []byte) int {
 		off, last = off+size, size
 	}
 	return last
+}
+
+// TestIdleMerge checks that hashes below the merge threshold do not stay in
+// the linearly scanned delta once writes stop.
+func TestIdleMerge(t *testing.T) {
+	ctx := context.Background()
+	e, err := OpenEmbedded(t.TempDir(), EmbeddedOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	rng := rand.New(rand.NewPCG(10, 11))
+	var batch []VideoHashes
+	for i := range 200 {
+		batch = append(batch, VideoHashes{models.Video{ID: fmt.Sprint("idle-", i), Platform: "self"}, randomVideo(rng)})
+	}
+	if err := e.AddBatch(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * idleMerge)
+	for {
+		e.mu.RLock()
+		pending := len(e.kinds[0].delta) + len(e.kinds[2].delta)
+		e.mu.RUnlock()
+		if pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d hashes still unmerged %v after the last write", pending, 30*idleMerge)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

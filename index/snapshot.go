@@ -17,6 +17,7 @@ func (e *Embedded) maintain() {
 	defer close(e.done)
 	idle := time.NewTimer(idleMerge)
 	defer idle.Stop()
+	var retryAt time.Time // no compaction before this, after a failure
 	for {
 		var optimized chan struct{}
 		merge := false
@@ -38,11 +39,13 @@ func (e *Embedded) maintain() {
 		if optimized != nil {
 			close(optimized)
 		}
-		if e.needsCompaction() {
+		if time.Now().After(retryAt) && e.needsCompaction() {
 			if err := e.compact(); err != nil {
-				// The log keeps every write, so nothing is lost; the
-				// next write retries.
+				// The log keeps every write, so nothing is lost; retry
+				// later rather than on every write (a full disk would
+				// otherwise be hammered with snapshot attempts).
 				e.log.Error("index: compaction failed", "dir", e.dir, "err", err)
+				retryAt = time.Now().Add(compactRetry)
 			}
 		}
 	}
@@ -157,6 +160,9 @@ func (e *Embedded) compact() error {
 	e.log.Info("index: compacted", "dir", e.dir, "videos", len(videos), "snapshot_bytes", size, "took", time.Since(start))
 	return nil
 }
+
+// compactRetry is how long a failed compaction waits before the next try.
+const compactRetry = time.Minute
 
 // snapChunk is the number of entries per hash record of a snapshot.
 const snapChunk = 64 << 10
