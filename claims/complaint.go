@@ -189,13 +189,11 @@ func (s *Service) FileComplaint(ctx context.Context, p models.Principal, r Compl
 	// active claim; the store's uniqueness check fails the second, and a
 	// retry merges it into the first one's claim.
 	var out ComplaintDetail
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
+	err := retryConflicts(ctx, func() error {
+		var err error
 		out, err = s.fileTx(ctx, p, r, ref, ver)
-		if models.ErrorCode(err) != models.EConflict {
-			break
-		}
-	}
+		return err
+	})
 	if err != nil {
 		return ComplaintDetail{}, err
 	}

@@ -29,9 +29,11 @@
 package claims
 
 import (
-	"crypto/rand"
+	"context"
+	crand "crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/copycat-video/copycat/models"
@@ -148,7 +150,7 @@ func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microse
 // newID returns prefix + 24 random hex digits.
 func newID(prefix string) string {
 	var b [12]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	_, _ = crand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
 	return prefix + hex.EncodeToString(b[:])
 }
 
@@ -212,4 +214,26 @@ func checkText(field, s string, required bool) error {
 		return models.Errorf(models.EInvalid, "%s is longer than %d bytes", field, maxText)
 	}
 	return nil
+}
+
+// retryConflicts runs fn again, after a short random pause, while it fails
+// with EConflict. It is for system-side races only (merging into a claim
+// another transaction just changed, two inserts of the same claim); a
+// person's decision on a stale version is never retried: they must look
+// again.
+func retryConflicts(ctx context.Context, fn func() error) error {
+	const attempts = 8
+	var err error
+	for i := range attempts {
+		if err = fn(); models.ErrorCode(err) != models.EConflict {
+			return err
+		}
+		pause := time.Duration(1+rand.IntN(5*(i+1))) * time.Millisecond
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
+		}
+	}
+	return err
 }

@@ -54,9 +54,28 @@ func (s *Service) OnVerdict(ctx context.Context, p models.Principal, u models.Up
 		return stored, err
 	}
 
+	// A complaint claim on the same upload and reference committed between
+	// our read and our insert makes the insert conflict; a retry merges.
+	var out models.UploadResult
+	err = retryConflicts(ctx, func() error {
+		var err error
+		out, err = s.verdictTx(ctx, p, u, v)
+		return err
+	})
+	if err != nil {
+		return models.UploadResult{}, err
+	}
+	s.log.Info("upload checked", "upload", u.ID, "verdict", v.Verdict, "action", out.Action, "claims", len(out.ClaimIDs))
+	return out, nil
+}
+
+// verdictTx stores an upload's result and opens its claims in one
+// transaction; when another delivery stored a result first, it returns that
+// one and rolls its own claims back.
+func (s *Service) verdictTx(ctx context.Context, p models.Principal, u models.Upload, v models.Verdict) (models.UploadResult, error) {
 	errExists := errors.New("upload result exists")
 	var out models.UploadResult
-	err = s.store.Update(ctx, func(tx Tx) error {
+	err := s.store.Update(ctx, func(tx Tx) error {
 		now := s.clock()
 		plan, err := s.plan(ctx, tx, u, v)
 		if err != nil {
@@ -105,11 +124,7 @@ func (s *Service) OnVerdict(ctx context.Context, p models.Principal, u models.Up
 	if errors.Is(err, errExists) {
 		return out, nil
 	}
-	if err != nil {
-		return models.UploadResult{}, err
-	}
-	s.log.Info("upload checked", "upload", u.ID, "verdict", v.Verdict, "action", out.Action, "claims", len(out.ClaimIDs))
-	return out, nil
+	return out, err
 }
 
 type planned struct {

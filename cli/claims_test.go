@@ -219,3 +219,21 @@ func TestTokensCLIAuthenticates(t *testing.T) {
 		t.Fatal("plaintext token stored in claims.db")
 	}
 }
+
+func FuzzDecodeFingerprint(f *testing.F) {
+	f.Add([]byte(`{"version":1,"source":{"sha256":"","size":1,"duration":1,"fps":1,"width":1,"height":1,"codec":"h264"},"rate":2,"sampled":1,"skipped":0,"frames":[{"t":0,"kind":"phash","bits":"00000000000000ff","quality":0.5}]}`))
+	f.Add([]byte(`{"frames":[]}`))
+	f.Add([]byte(`{"frames":[{"bits":"x"}]} {}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fp, err := decodeFingerprint(b)
+		if err != nil {
+			if models.ErrorCode(err) != models.EInvalid {
+				t.Fatalf("error %v is not EInvalid", err)
+			}
+			return
+		}
+		if len(fp.Frames) == 0 {
+			t.Fatal("accepted a fingerprint without frames")
+		}
+	})
+}

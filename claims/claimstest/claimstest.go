@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) claims.Store) {
 		{"Tokens", testTokens},
 		{"ConcurrentDecide", testConcurrentDecide},
 		{"ConcurrentUploadResult", testConcurrentUploadResult},
+		{"ConcurrentComplaintsMerge", testConcurrentComplaints},
 		{"ServiceLifecycle", testServiceLifecycle},
 	}
 	for _, tc := range tests {
@@ -745,5 +746,44 @@ func testServiceLifecycle(t *testing.T, s claims.Store) {
 	bs, err := svc.Blocked(ctx, pipe, []string{ref.ID, "u1"})
 	if err != nil || len(bs) != 0 {
 		t.Fatalf("block list after reinstatement: %v, %v", bs, err)
+	}
+}
+
+// testConcurrentComplaints files the same complaint from several goroutines:
+// they all end up in one claim (the store's one-active-claim rule plus the
+// service's retry), with every complaint recorded.
+func testConcurrentComplaints(t *testing.T, s claims.Store) {
+	ctx := context.Background()
+	now, mu := base, &sync.Mutex{}
+	svc := service(t, s, &now, mu)
+	acme := models.Principal{Role: models.RoleRightsHolder, Org: "acme", Name: "acme"}
+	const n = 6
+	ids := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, err := svc.FileComplaint(ctx, acme, claims.ComplaintRequest{
+				Original: models.ComplaintOriginal{ReferenceID: "tiktok:1"}, UploadIDs: []string{"u1"}})
+			errs[i] = err
+			if err == nil {
+				ids[i] = d.Claims[0].ID
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("complaint %d: %v", i, errs[i])
+		}
+		if ids[i] != ids[0] {
+			t.Fatalf("complaints landed in different claims: %v", ids)
+		}
+	}
+	c := getClaim(t, s, ids[0])
+	if len(c.ComplaintIDs) != n {
+		t.Fatalf("claim has %d complaints, want %d", len(c.ComplaintIDs), n)
 	}
 }
