@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/copycat-video/copycat/claims"
 	"github.com/copycat-video/copycat/models"
 )
 
@@ -170,6 +171,26 @@ func imagesLoaded(t *testing.T, ctx context.Context) int {
 		chromedp.WithPollingTimeout(60*time.Second)))
 }
 
+// checkAccessible fails the test for the accessibility mistakes a script can
+// see: form controls without a label, images without alt text, a page
+// without a main landmark or heading, buttons without a name.
+func checkAccessible(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
+	problems := run(t, ctx, "accessibility check of "+page, chromedp.Evaluate[[]string](`(() => {
+		const p = [];
+		document.querySelectorAll('input:not([type=hidden]), select, textarea').forEach(e => {
+			if (!e.labels || e.labels.length === 0) p.push('unlabelled ' + e.tagName.toLowerCase() + '#' + e.id); });
+		document.querySelectorAll('img').forEach(i => { if (!i.alt) p.push('image without alt text: ' + i.src); });
+		if (document.querySelectorAll('main').length !== 1) p.push('not exactly one main landmark');
+		if (!document.querySelector('h1')) p.push('no h1');
+		if (!document.documentElement.lang) p.push('no page language');
+		document.querySelectorAll('button, a').forEach(b => { if (!b.textContent.trim() && !b.getAttribute('aria-label')) p.push('control without a name: ' + b.outerHTML); });
+		return p; })()`))
+	for _, p := range problems {
+		t.Errorf("%s: %s", page, p)
+	}
+}
+
 func TestBrowserReviewerUpholdsTopClaim(t *testing.T) {
 	exe := browserExe(t)
 	f := newFixture(t, fixtureOpts{videos: true})
@@ -178,9 +199,11 @@ func TestBrowserReviewerUpholdsTopClaim(t *testing.T) {
 	do(t, ctx, "desktop viewport", desktop.set(desktop.h))
 
 	do(t, ctx, "open the sign-in page", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("token")))
+	checkAccessible(t, ctx, "sign-in")
 	shoot(t, ctx, desktop, "01-signin")
 	signInAs(t, ctx, base, f.reviewer, "/queue")
 	do(t, ctx, "queue", chromedp.WaitVisible(chromedp.CSS("table.claims")))
+	checkAccessible(t, ctx, "queue")
 	shoot(t, ctx, desktop, "02-reviewer-queue")
 
 	top := run(t, ctx, "top claim", chromedp.Text(chromedp.CSS(`table.claims tbody tr td[data-label="Claim"] a`)))
@@ -219,6 +242,7 @@ func TestBrowserReviewerUpholdsTopClaim(t *testing.T) {
 	if !strings.Contains(prov, "reference was published first") {
 		t.Errorf("provenance: %q", prov)
 	}
+	checkAccessible(t, ctx, "claim")
 	shoot(t, ctx, desktop, "03-reviewer-claim")
 
 	// Decide with the keyboard only: type the reason, Tab to the first
@@ -248,11 +272,44 @@ func TestBrowserRightsHolderFilesComplaint(t *testing.T) {
 	exe := browserExe(t)
 	f := newFixture(t, fixtureOpts{videos: true})
 	base := serve(t, f.handler)
+	// The top claim was upheld and the uploader disputed it: the rights
+	// holder has to answer.
+	bg := context.Background()
+	if _, err := f.svc.Decide(bg, models.Principal{Role: models.RoleReviewer, Name: "rita-reviewer"}, f.top, claims.DecideUphold, "clear copy", 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Dispute(bg, pipe, f.top, models.ReasonOriginal, "I filmed this myself", 2); err != nil {
+		t.Fatal(err)
+	}
 	ctx := newBrowser(t, exe)
 	do(t, ctx, "desktop viewport", desktop.set(desktop.h))
 
 	signInAs(t, ctx, base, f.tiktok, "/complaints")
+	if w := run(t, ctx, "waiting notice", chromedp.Text(chromedp.ID("waiting"))); !strings.Contains(w, "1 disputed claim(s)") {
+		t.Errorf("overview notice: %q", w)
+	}
+	checkAccessible(t, ctx, "rights-holder overview")
 	shoot(t, ctx, desktop, "05-rights-holder-overview")
+
+	// Answer the dispute from the claim page: stand by the claim.
+	do(t, ctx, "open the disputed claim",
+		chromedp.Click(chromedp.CSS(`table.claims tbody tr td[data-label="Claim"] a`)),
+		chromedp.WaitVisible(chromedp.ID("dispute-h")),
+	)
+	imagesLoaded(t, ctx)
+	checkAccessible(t, ctx, "disputed claim")
+	shoot(t, ctx, desktop, "05b-rights-holder-dispute")
+	do(t, ctx, "stand by the claim",
+		chromedp.SendKeys(chromedp.ID("reason"), "We published it on 1 November; the uploader's copy starts 2 s in"),
+		chromedp.Click(chromedp.CSS(`button[value="uphold"]`)),
+		chromedp.WaitVisible(chromedp.CSS("p.notice")),
+	)
+	if audit := run(t, ctx, "audit", chromedp.Text(chromedp.ID("audit"))); !strings.Contains(audit, "disputed → upheld final") || !strings.Contains(audit, "by tina-tiktok") {
+		t.Errorf("audit trail after answering the dispute:\n%s", audit)
+	}
+	assertClaim(t, f, f.top, models.StateUpheldFinal, 4)
+
+	do(t, ctx, "back to the overview", chromedp.Navigate(base+"/complaints"), chromedp.WaitVisible(chromedp.CSS("main a.button.primary")))
 	do(t, ctx, "open the complaint form",
 		chromedp.Click(chromedp.CSS(`main a.button.primary`)),
 		chromedp.WaitVisible(chromedp.ID("uploads")),
@@ -263,6 +320,7 @@ func TestBrowserRightsHolderFilesComplaint(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("published"), "2026-11-01"),
 		chromedp.SendKeys(chromedp.ID("uploads"), "up-1003\nup-3001"),
 	)
+	checkAccessible(t, ctx, "complaint form")
 	shoot(t, ctx, desktop, "06-complaint-form")
 	do(t, ctx, "file it",
 		chromedp.Click(chromedp.CSS(`form[action="/complaints"] button.primary`)),
@@ -330,6 +388,7 @@ func TestBrowserPhoneWidth(t *testing.T) {
 
 	do(t, ctx, "open the Kwai claim", chromedp.Navigate(base+"/claims/"+f.kwaiClaim), chromedp.WaitVisible(chromedp.CSS("svg.timeline")))
 	imagesLoaded(t, ctx)
+	checkAccessible(t, ctx, "claim at phone width")
 	if !run(t, ctx, "claim fits", chromedp.Evaluate[bool](noOverflow)) {
 		t.Error("the claim page scrolls sideways at phone width")
 	}

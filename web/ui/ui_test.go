@@ -302,6 +302,12 @@ func TestRightsHolderSeesOnlyOwnOrganisation(t *testing.T) {
 	// unknown id, on every route.
 	resp, body := kwai.get("/claims/" + f.kwaiClaim)
 	wantStatus(t, resp, body, http.StatusOK)
+	if !strings.Contains(body, `class="unmirror"`) || !strings.Contains(body, "shown flipped back") {
+		t.Error("mirrored evidence is not shown flipped back")
+	}
+	if strings.Contains(body, `name="decision"`) {
+		t.Error("a rights holder is offered decisions on an open claim")
+	}
 	for _, p := range []string{"/claims/" + f.top, "/claims/cl_doesnotexist", "/claims/" + f.top + "/frames/upload?t=1", "/claims/" + f.top + "/frames/reference?t=3"} {
 		resp, body := kwai.get(p)
 		wantStatus(t, resp, body, http.StatusNotFound)
@@ -624,3 +630,47 @@ func TestSecurityHeadersAndUnknownPages(t *testing.T) {
 }
 
 func readFile(path string) ([]byte, error) { return os.ReadFile(path) }
+
+func TestRightsHolderAnswersDispute(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	ctx := context.Background()
+	if _, err := f.svc.Decide(ctx, models.Principal{Role: models.RoleReviewer, Name: "r"}, f.top, claims.DecideUphold, "copy", 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Dispute(ctx, pipe, f.top, models.ReasonLicensed, "I bought a licence", 2); err != nil {
+		t.Fatal(err)
+	}
+	kwai := newClient(t, f.handler)
+	kwai.signIn(f.kwai)
+	_, body := kwai.get("/complaints")
+	if strings.Contains(body, "wait for your answer") {
+		t.Error("another organisation's dispute shows on the kwai overview")
+	}
+	tk := newClient(t, f.handler)
+	tk.signIn(f.tiktok)
+	_, body = tk.get("/complaints")
+	if !strings.Contains(body, "1 disputed claim(s) wait for your answer") {
+		t.Fatalf("overview does not flag the dispute:\n%s", body)
+	}
+	_, body = tk.get("/claims/" + f.top)
+	for _, want := range []string{"Stand by the claim", "Release the claim", "licensed", "I bought a licence", "claimant must answer by"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("disputed claim page lacks %q", want)
+		}
+	}
+	// Kwai cannot answer it: the claim does not exist for them.
+	resp, body := kwai.post("/claims/"+f.top+"/decide", url.Values{"csrf": {kwai.csrf}, "decision": {"uphold"}, "reason": {"x"}, "version": {"3"}})
+	wantStatus(t, resp, body, http.StatusNotFound)
+	assertClaim(t, f, f.top, models.StateDisputed, 3)
+
+	resp, body = tk.post("/claims/"+f.top+"/decide", url.Values{"csrf": {tk.csrf}, "decision": {"reject"}, "reason": {"licence confirmed"}, "version": {"3"}})
+	wantStatus(t, resp, body, http.StatusSeeOther)
+	assertClaim(t, f, f.top, models.StateReinstated, 4)
+	_, body = tk.get("/claims/" + f.top)
+	if !strings.Contains(body, "disputed → reinstated") || !strings.Contains(body, "by tina-tiktok (rights holder)") {
+		t.Errorf("audit trail lacks the rights holder's answer")
+	}
+	if strings.Contains(body, `name="decision"`) {
+		t.Error("a reinstated claim still offers decisions")
+	}
+}
