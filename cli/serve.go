@@ -85,11 +85,13 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer store.Close()
-	svc, err := claims.New(claims.Config{Store: store, Log: env.Log})
+	checker, err := pipeline.New(pipeline.Config{Index: idx, Log: env.Log})
 	if err != nil {
 		return err
 	}
-	checker, err := pipeline.New(pipeline.Config{Index: idx, Log: env.Log})
+	// Complaints are verified by matching the original against the accused
+	// upload's kept video.
+	svc, err := claims.New(claims.Config{Store: store, Log: env.Log, Verifier: pipeline.NewComplaintVerifier(checker)})
 	if err != nil {
 		return err
 	}

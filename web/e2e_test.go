@@ -272,3 +272,56 @@ func TestBadRequests(t *testing.T) {
 		t.Errorf("bad requests changed the store:\nbefore %s\nafter  %s", before, after)
 	}
 }
+
+// TestComplaintVerification files complaints through the API: an original
+// named by reference id and one uploaded as a file are verified against the
+// upload that copies them; the same original against an unrelated upload is
+// left unverified for review, never upheld.
+func TestComplaintVerification(t *testing.T) {
+	c := testClips(t)
+	e := newTestEnv(t, envOptions{})
+	admin, pipe, rh := e.tokens[models.RoleAdmin], e.tokens[models.RolePipeline], e.tokens[models.RoleRightsHolder]
+	ct, body := multipartBody(t, map[string]string{"id": "tiktok:1", "platform": "tiktok"}, "video", c.reference)
+	if r := e.do("POST", "/v1/references", admin, ct, body); r.status != http.StatusCreated {
+		t.Fatalf("add reference: %d %s", r.status, r.body)
+	}
+	for id, clip := range map[string]string{"up-1": c.copy, "up-2": c.other} {
+		ct, body := multipartBody(t, map[string]string{"upload_id": id}, "video", clip)
+		if r := e.do("POST", "/v1/uploads:check", pipe, ct, body); r.status != http.StatusOK {
+			t.Fatalf("check %s: %d %s", id, r.status, r.body)
+		}
+	}
+	r := e.doJSON("POST", "/v1/complaints", rh, map[string]any{
+		"original": map[string]any{"reference_id": "tiktok:1"}, "upload_ids": []string{"up-1", "up-2"},
+	})
+	if r.status != http.StatusCreated {
+		t.Fatalf("complaint by reference: %d %s", r.status, r.body)
+	}
+	d := decodeBody[claims.ComplaintDetail](t, r)
+	if len(d.Claims) != 2 || d.Claims[0].Verification != models.VerificationVerified || d.Claims[1].Verification != models.VerificationUnverified {
+		t.Fatalf("complaint by reference: claims %+v, want up-1 verified and up-2 unverified", d.Claims)
+	}
+	if d.Claims[1].State == models.StateUpheld {
+		t.Errorf("unverified claim was upheld")
+	}
+
+	// The original as a file: fingerprinted on the server, not kept.
+	complaint := `{"original":{"title":"my clip","first_published":{"platform":"youtube","url":"https://youtube.example/x"}},"upload_ids":["up-1"]}`
+	ct, body = multipartBody(t, map[string]string{"complaint": complaint}, "original", c.reference)
+	r = e.do("POST", "/v1/complaints", rh, ct, body)
+	if r.status != http.StatusCreated {
+		t.Fatalf("complaint with a file: %d %s", r.status, r.body)
+	}
+	d = decodeBody[claims.ComplaintDetail](t, r)
+	if len(d.Claims) != 1 || d.Claims[0].Verification != models.VerificationVerified || !strings.HasPrefix(d.Claims[0].Reference.ID, "original:") {
+		t.Fatalf("complaint with a file: claims %+v, want one verified claim on original:…", d.Claims)
+	}
+	if d.Complaint.Original.Fingerprint == nil || len(d.Complaint.Original.Fingerprint.Frames) != 0 {
+		t.Errorf("complaint response should carry the original's fingerprint summary without frames")
+	}
+	// The rights holder follows its complaints.
+	list := decodeBody[complaintList](t, e.do("GET", "/v1/complaints", rh, "", nil))
+	if list.Total != 2 {
+		t.Errorf("own complaints: total %d, want 2", list.Total)
+	}
+}

@@ -71,15 +71,15 @@ func newTestEnv(t testing.TB, opts envOptions) *testEnv {
 	if err != nil {
 		t.Fatalf("open index: %v", err)
 	}
-	svc, err := claims.New(claims.Config{Store: store})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewRegistry()
 	checker, err := pipeline.New(pipeline.Config{Index: idx})
 	if err != nil {
 		t.Fatal(err)
 	}
+	svc, err := claims.New(claims.Config{Store: store, Verifier: pipeline.NewComplaintVerifier(checker)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
 	refs := Catalog{Checker: checker}
 	uploads := pipeline.NewUploadService(checker, svc, opts.uploadLimits, nil)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -87,12 +87,13 @@ func newTestEnv(t testing.TB, opts envOptions) *testEnv {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	srv, err := New(Config{
-		Log:        log,
-		Auth:       svc,
-		Uploads:    uploads,
-		References: refs,
-		Claims:     svc,
-		Frames:     FramesFunc(fingerprint.Frame),
+		Log:           log,
+		Auth:          svc,
+		Uploads:       uploads,
+		References:    refs,
+		Claims:        svc,
+		Fingerprinter: fingerprintFunc(checker.FingerprintReference),
+		Frames:        FramesFunc(fingerprint.Frame),
 		Ready: map[string]func(context.Context) error{
 			"index": func(ctx context.Context) error { _, err := idx.Stats(ctx); return err },
 			"store": func(ctx context.Context) error {
@@ -357,4 +358,11 @@ func storeSnapshot(t testing.TB, e *testEnv) string {
 		return nil
 	})
 	return b.String()
+}
+
+// fingerprintFunc adapts a function to Fingerprinter.
+type fingerprintFunc func(ctx context.Context, path string) (models.Fingerprint, error)
+
+func (f fingerprintFunc) Fingerprint(ctx context.Context, path string) (models.Fingerprint, error) {
+	return f(ctx, path)
 }
