@@ -57,23 +57,41 @@ func (m *Matcher) matchVideo(pairs []pair, v models.Video, qdur, step float64) (
 		if k > 0 && upperBound(remaining)*step < m.p.MinAlignmentEvidence {
 			break // no line through what is left could be reported
 		}
-		best := m.bestLine(remaining)
-		if best.evidence <= 0 {
+		cands := m.bestLines(remaining, m.p.Candidates)
+		if len(cands) == 0 || cands[0].evidence <= 0 {
 			break
+		}
+		if k > 0 && cands[0].evidence*step < m.p.MinAlignmentEvidence {
+			break
+		}
+		if k > 0 {
+			cands = cands[:1]
+		}
+		// The Hough vote proposes lines; each is fitted to its inliers and
+		// the one with the most evidence on the fitted line, counted
+		// strictly (see lineEvidence), wins. The score is that evidence.
+		var (
+			best   line
+			in     []pair
+			bestEv = -1.0
+		)
+		for _, c := range cands {
+			cin := m.inliers(remaining, c)
+			if fit, ok := m.refine(cin, c); ok {
+				// Keep the fit only if it loses none of the frames that voted.
+				if in2 := m.inliers(remaining, fit); covers(in2, cin) {
+					c, cin = fit, in2
+				}
+			}
+			if ev := m.lineEvidence(cin); ev > bestEv {
+				best, in, bestEv = c, cin, ev
+			}
 		}
 		if k == 0 {
-			// The score depends only on the strongest line over all pairs, so
-			// adding a consistent pair can never lower it.
-			score = 1 - math.Exp(-best.evidence*step/m.p.ScoreScale)
-		} else if best.evidence*step < m.p.MinAlignmentEvidence {
-			break
-		}
-		in := m.inliers(remaining, best)
-		if fit, ok := m.refine(in, best); ok {
-			// Keep the fit only if it loses none of the frames that voted.
-			if in2 := m.inliers(remaining, fit); covers(in2, in) {
-				best, in = fit, in2
+			if bestEv <= 0 {
+				return models.Match{}, false
 			}
+			score = 1 - math.Exp(-bestEv*step/m.p.ScoreScale)
 		}
 		s, ev := m.segments(in, best, qdur, rdur, step)
 		segs = append(segs, s...)
@@ -122,14 +140,31 @@ func (m *Matcher) matchVideo(pairs []pair, v models.Video, qdur, step float64) (
 	}, true
 }
 
-// bestLine runs the Hough vote: for every speed on the grid, the offsets
+// bestLines runs the Hough vote and returns its n strongest lines: for every speed on the grid, the offsets
 // rt - s*qt are binned (bins of twice the tolerance, on two grids shifted by
 // half a bin so that a line near a bin edge is not split), and a bin's
 // evidence is the sum over query frames of their best vote in it. Ties go to
 // the speed nearest 1, then to the smaller offset.
-func (m *Matcher) bestLine(pairs []pair) line {
-	var best line
-	bestSet := false
+func (m *Matcher) bestLines(pairs []pair, n int) []line {
+	var top []line // best first, at most n
+	floor := func() float64 {
+		if len(top) < n {
+			return math.Inf(-1)
+		}
+		return top[len(top)-1].evidence
+	}
+	offer := func(c line) {
+		if len(top) == n && !better(c, top[n-1]) {
+			return
+		}
+		i := sort.Search(len(top), func(i int) bool { return better(c, top[i]) })
+		top = append(top, line{})
+		copy(top[i+1:], top[i:])
+		top[i] = c
+		if len(top) > n {
+			top = top[:n]
+		}
+	}
 	binW := 2 * m.p.Tolerance
 	// Pairs arrive ordered by query frame, so each bin's votes are appended
 	// in query-time order and a frame's pairs in one bin are adjacent: the
@@ -165,7 +200,11 @@ func (m *Matcher) bestLine(pairs []pair) line {
 				}
 				v := bins[k].votes
 				if n := len(v); n > 0 && v[n-1].q == p.q {
-					if p.w > v[n-1].w {
+					// Of equal votes, the one nearest the bin's centre line:
+					// in a still shot every reference frame matches equally,
+					// and the nearest is the one the copy shows.
+					c := (float64(b) - shift + 0.5) * binW
+					if p.w > v[n-1].w || (p.w == v[n-1].w && math.Abs(p.rt-s*p.qt-c) < math.Abs(v[n-1].rt-s*v[n-1].qt-c)) {
 						v[n-1] = p
 					}
 					continue
@@ -173,15 +212,34 @@ func (m *Matcher) bestLine(pairs []pair) line {
 				bins[k].votes = append(v, p)
 			}
 			for _, bn := range bins[:used] {
-				off := (float64(bn.b) - shift + 0.5) * binW
-				c := line{speed: s, offset: off, evidence: m.supported(bn.votes)}
-				if !bestSet || better(c, best) {
-					best, bestSet = c, true
+				ub := 0.0
+				for _, p := range bn.votes {
+					ub += p.w
 				}
+				if ub < floor() {
+					continue // cannot make the list even if every vote counted
+				}
+				off := (float64(bn.b) - shift + 0.5) * binW
+				offer(line{speed: s, offset: off, evidence: m.supported(bn.votes)})
 			}
 		}
 	}
-	return best
+	return top
+}
+
+// lineEvidence is the evidence of the votes (one per query frame, ordered
+// by query time) for one line: the strongest run of votes without a hole
+// longer than MaxGap, counting each reference frame once and only votes with
+// support. Chance matches that fall on a line are scattered over the query;
+// a still shot of the query sitting on one reference frame fits a slow line
+// within the tolerance but uses one reference frame; a copy is contiguous
+// and advances through the reference as it plays.
+func (m *Matcher) lineEvidence(votes []pair) float64 {
+	ev := 0.0
+	for _, run := range m.runs(votes) {
+		ev = math.Max(ev, m.supported(distinctRef(run)))
+	}
+	return ev
 }
 
 // supported sums the votes (one per query frame, ordered by query time)
@@ -306,14 +364,44 @@ func (m *Matcher) segments(in []pair, l line, qdur, rdur, step float64) ([]model
 			ev = append(ev, models.FramePair{QueryT: p.qt, ReferenceT: clamp(p.rt, 0, rdur), Distance: p.dist, Variant: p.variant})
 		}
 	}
+	for _, run := range m.runs(in) {
+		flush(run)
+	}
+	return segs, ev
+}
+
+// runs splits pairs ordered by query time where the query skips more than
+// MaxGap.
+func (m *Matcher) runs(in []pair) [][]pair {
+	var out [][]pair
 	start := 0
 	for i := 1; i <= len(in); i++ {
 		if i == len(in) || in[i].qt-in[i-1].qt > m.p.MaxGap {
-			flush(in[start:i])
+			out = append(out, in[start:i])
 			start = i
 		}
 	}
-	return segs, ev
+	return out
+}
+
+// distinctRef keeps, of pairs sharing a reference frame, the one with the
+// highest weight (ties: the earliest query frame); the result stays ordered
+// by query frame.
+func distinctRef(in []pair) []pair {
+	best := map[int64]int{}
+	for i, p := range in {
+		k := int64(math.Round(p.rt * 1000))
+		if j, ok := best[k]; !ok || p.w > in[j].w {
+			best[k] = i
+		}
+	}
+	out := make([]pair, 0, len(best))
+	for i, p := range in {
+		if best[int64(math.Round(p.rt*1000))] == i {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // covers reports whether every query frame of sub also appears in all

@@ -3,6 +3,7 @@ package matcher
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 
@@ -122,7 +123,29 @@ func FuzzMatchInvariants(f *testing.F) {
 	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
 	f.Add(seedCopy())
 	m := New(DefaultParams())
-	f.Fuzz(func(t *testing.T, data []byte) {
+	f.Fuzz(func(t *testing.T, data []byte) { checkProperties(t, m, data) })
+}
+
+// TestMatchPropertiesRandom runs the fuzz properties over a fixed set of
+// pseudo-random inputs, so that every plain `go test` exercises them.
+func TestMatchPropertiesRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 13))
+	m := New(DefaultParams())
+	for i := 0; i < 150; i++ {
+		b := make([]byte, rng.IntN(700))
+		for j := range b {
+			b[j] = byte(rng.IntN(256))
+		}
+		checkProperties(t, m, b)
+	}
+	checkProperties(t, m, seedCopy())
+}
+
+// checkProperties checks the invariants, permutation invariance and
+// monotonicity on the query data decodes to.
+func checkProperties(t *testing.T, m *Matcher, data []byte) {
+	t.Helper()
+	{
 		q, videos := decodeQuery(data)
 		ms := m.Match(q, videos)
 		checkInvariants(t, q, videos, ms)
@@ -142,29 +165,51 @@ func FuzzMatchInvariants(f *testing.F) {
 			t.Fatalf("neighbour order changed the result:\n%+v\n%+v", ms, pm)
 		}
 
-		// Monotonicity: one more pair for a frame that already hits the video
-		// (so no frame weight changes) never lowers that video's score.
+		// Monotonicity: one more pair consistent with the best match (on the
+		// line of its first segment, at a frame inside it that already hits
+		// the video, so that no frame weight changes, and on a reference
+		// frame no other pair uses, since each reference frame counts once)
+		// never lowers its score.
 		if len(ms) == 0 {
 			return
 		}
-		r := &byteReader{b: data}
 		id := ms[0].Reference.ID
+		sg := ms[0].Segments[0]
+		slope := (sg.ReferenceEnd - sg.ReferenceStart) / (sg.QueryEnd - sg.QueryStart)
+		used := map[int64]bool{}
+		for _, ns := range q.Neighbors {
+			for _, n := range ns {
+				if n.VideoID == id {
+					used[int64(math.Round(n.T*1000))] = true
+				}
+			}
+		}
 		for i, ns := range q.Neighbors {
+			ft := q.Frames[i].T
 			hits := false
 			for _, n := range ns {
 				hits = hits || n.VideoID == id
 			}
-			if !hits {
+			rt := sg.ReferenceStart + slope*(ft-sg.QueryStart)
+			if !hits || ft < sg.QueryStart || ft >= sg.QueryEnd || used[int64(math.Round(rt*1000))] {
 				continue
 			}
 			more := Query{Duration: q.Duration, Rate: q.Rate, Frames: q.Frames, Neighbors: append([][]models.Neighbor(nil), q.Neighbors...)}
 			more.Neighbors[i] = append(append([]models.Neighbor(nil), ns...), models.Neighbor{
-				VideoID: id, T: float64(r.next()) / 4, Distance: r.next() % 13,
+				VideoID: id, T: rt, Distance: 0,
 			})
 			after := find(m.Match(more, videos), id)
 			if after == nil || after.Score < ms[0].Score-1e-12 {
+				for j, f := range q.Frames {
+					for _, n := range q.Neighbors[j] {
+						if n.VideoID == id {
+							t.Logf("  q%.2f(%s,q%.1f) -> %.3f d%d", f.T, f.Variant, f.Quality, n.T, n.Distance)
+						}
+					}
+				}
+				t.Logf("rate %v dur %v before %+v add t=%v", q.Rate, q.Duration, ms[0], sg.ReferenceStart+slope*(ft-sg.QueryStart))
 				t.Fatalf("adding a pair to frame %d lowered the score of %s from %v to %+v", i, id, ms[0].Score, after)
 			}
 		}
-	})
+	}
 }

@@ -49,6 +49,9 @@ type Params struct {
 	// MinSegmentFrames drops segments supported by fewer distinct query
 	// frames: a single coincidental frame is not a segment.
 	MinSegmentFrames int
+	// Candidates is how many of the strongest Hough lines are fitted and
+	// scored before the best is kept.
+	Candidates int
 	// MaxAlignments bounds how many distinct lines are reported per video
 	// (a query may copy two separate parts of a reference).
 	MaxAlignments int
@@ -80,10 +83,11 @@ func DefaultParams() Params {
 		MaxGap:               3.0,
 		MinSegmentFrames:     2,
 		MaxAlignments:        3,
+		Candidates:           8,
 		MinAlignmentEvidence: 1.5,
 		QualityFloor:         0.02,
 		QualityFull:          0.15,
-		ScoreScale:           3.0,
+		ScoreScale:           2.0,
 		MaxEvidence:          64,
 	}
 }
@@ -136,6 +140,9 @@ func New(p Params) *Matcher {
 	}
 	if p.MinSegmentFrames <= 0 {
 		p.MinSegmentFrames = d.MinSegmentFrames
+	}
+	if p.Candidates <= 0 {
+		p.Candidates = d.Candidates
 	}
 	if p.MaxAlignments <= 0 {
 		p.MaxAlignments = d.MaxAlignments
@@ -265,18 +272,20 @@ func (m *Matcher) Match(q Query, videos map[string]models.Video) []models.Match 
 // count little while near-exact pairs count fully.
 func (m *Matcher) similarity(d int) float64 {
 	x := float64(d) / float64(m.p.Radius+1)
-	return 1 - x*x
+	return 1 - x*x*x*x
 }
 
 // idf down-weights a query frame that hits many distinct videos: such a
 // frame (a logo card, a sky, a face close-up) says little about which one
 // was copied. Up to IDFKnee videos is normal (the copied reference and other
-// windows of the same footage); beyond it the weight falls as 1/n.
+// windows of the same footage); beyond it the weight falls as 1/n², so that
+// a frame hitting forty videos (the index's TopK cap) weighs a hundredth.
 func (m *Matcher) idf(videos int) float64 {
 	if videos <= m.p.IDFKnee {
 		return 1
 	}
-	return float64(m.p.IDFKnee) / float64(videos)
+	r := float64(m.p.IDFKnee) / float64(videos)
+	return r * r
 }
 
 func (m *Matcher) qualityWeight(q float64) float64 {

@@ -90,7 +90,7 @@ func TestMatchAlignment(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			q := synth(t, 1, tc.dur, 2, 2, tc.copies, 3)
+			q := synth(t, 1, tc.dur, 2, 2, tc.copies, 1)
 			ms := New(DefaultParams()).Match(q, videos())
 			if len(ms) == 0 || ms[0].Reference.ID != "a" {
 				t.Fatalf("best match = %+v, want reference a", ms)
