@@ -14,7 +14,7 @@ import (
 )
 
 // testURL returns COPYCAT_TEST_POSTGRES or skips.
-func testURL(t *testing.T) string {
+func testURL(t testing.TB) string {
 	t.Helper()
 	u := os.Getenv("COPYCAT_TEST_POSTGRES")
 	if u == "" {
@@ -25,7 +25,9 @@ func testURL(t *testing.T) string {
 
 // newStore opens a store in a fresh schema that is dropped afterwards, so
 // tests and concurrent runs never see each other's rows.
-func newStore(t *testing.T) claims.Store {
+func newStore(t *testing.T) claims.Store { return newStoreTB(t) }
+
+func newStoreTB(t testing.TB) claims.Store {
 	t.Helper()
 	url := testURL(t)
 	var b [6]byte

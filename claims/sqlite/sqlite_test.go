@@ -63,3 +63,12 @@ func TestReopen(t *testing.T) {
 		t.Fatal("deleting from the audit trail succeeded")
 	}
 }
+
+func sqliteStore(tb testing.TB) (*sqlite.Store, error) {
+	tb.Helper()
+	s, err := sqlite.OpenDir(context.Background(), tb.TempDir())
+	if err == nil {
+		tb.Cleanup(func() { s.Close() })
+	}
+	return s, err
+}
