@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -52,6 +53,10 @@ func OpenDir(ctx context.Context, dir string) (*Store, error) {
 // for the write lock up front. busy_timeout makes waiters block instead of
 // failing; WAL lets readers proceed during a write.
 func Open(ctx context.Context, path string) (*Store, error) {
+	// The driver takes a URI; these characters would end the path early.
+	if path == "" || strings.ContainsAny(path, "?#\x00") {
+		return nil, models.Errorf(models.EInvalid, "claims store: unusable SQLite path %q", path)
+	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")

@@ -72,3 +72,11 @@ func sqliteStore(tb testing.TB) (*sqlite.Store, error) {
 	}
 	return s, err
 }
+
+func TestOpenBadPath(t *testing.T) {
+	for _, p := range []string{"", "a?b.db", "x#y.db", filepath.Join(t.TempDir(), "missing-dir", "c.db")} {
+		if _, err := sqlite.Open(context.Background(), p); err == nil {
+			t.Errorf("open %q succeeded", p)
+		}
+	}
+}
