@@ -102,9 +102,13 @@ type handler struct {
 }
 
 // New returns the pages as one http.Handler, meant to be mounted at "/".
-// It panics only if the embedded templates do not parse, which the package
-// tests rule out.
+// It panics when Deps.Auth or Deps.Claims is missing (a wiring mistake, not
+// a runtime condition) or the embedded templates do not parse, which the
+// package tests rule out.
 func New(deps Deps) http.Handler {
+	if deps.Auth == nil || deps.Claims == nil {
+		panic("ui: Deps.Auth and Deps.Claims are required")
+	}
 	h := &handler{deps: deps, log: deps.Log, now: deps.Now}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
