@@ -428,7 +428,7 @@ func countAll(m map[string][][]byte) int {
 // waitForIDs reads verdicts until every id has at least one.
 func waitForIDs(t *testing.T, brokers []string, want []string) {
 	t.Helper()
-	waitForTopicIDs(t, brokers, DefaultVerdictsTopic, want)
+	waitForTopicIDs(t, brokers, []string{DefaultVerdictsTopic}, want)
 }
 
 // allVerdicts reads the whole verdicts topic, once nobody writes to it.

@@ -116,18 +116,44 @@ func TestEndToEndRealKafka(t *testing.T) {
 	for _, u := range uploads {
 		want = append(want, u.id)
 	}
-	waitForTopicIDs(t, brokers, topics.VerdictsTopic, want)
-	dlq := readTopic(t, brokers, topics.DLQTopic, len(poison))
+	// Every upload ends as a verdict or, if its file is broken, a dead
+	// letter; the poison messages are dead letters.
+	for _, p := range poison {
+		want = append(want, string(p.key))
+	}
+	waitForTopicIDs(t, brokers, []string{topics.VerdictsTopic, topics.DLQTopic}, want)
 	second.wait(t)
+	dlqN := 0
+	for _, o := range endOffsets(t, brokers, topics.DLQTopic) {
+		dlqN += int(o)
+	}
+	dlq := readTopic(t, brokers, topics.DLQTopic, dlqN)
 
 	n := 0
 	for _, o := range endOffsets(t, brokers, topics.VerdictsTopic) {
 		n += int(o)
 	}
 	got := verdictsByID(t, readTopic(t, brokers, topics.VerdictsTopic, n))
+	dead := make(map[string]DeadLetter)
+	for _, r := range dlq {
+		d, err := ParseDeadLetter(r.headers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dead[string(r.key)] = d
+	}
 	var flagged, positives, falseFlags, negatives, rightRef int
+	var broken []string
 	for _, u := range uploads {
 		vs := got[u.id]
+		if d, ok := dead[u.id]; ok {
+			// Only a file the pipeline cannot use may be dead-lettered.
+			if len(vs) > 0 || d.Stage != StageProcess || (d.Code != models.EInvalid && d.Code != models.ETooLarge) {
+				t.Errorf("%s: dead letter %+v with %d verdicts; want only unusable files dead-lettered", u.id, d, len(vs))
+			}
+			broken = append(broken, u.id+": "+d.Error)
+			continue
+		}
 		stored, err := proc.svc.Result(ctx, proc.as, u.id)
 		if err != nil {
 			t.Fatalf("%s: stored result: %v", u.id, err)
@@ -160,6 +186,9 @@ func TestEndToEndRealKafka(t *testing.T) {
 			}
 		}
 	}
+	for _, b := range broken {
+		t.Logf("dead-lettered corpus file %s", b)
+	}
 	if os.Getenv("COPYCAT_CORPUS") != "" {
 		t.Logf("through Kafka: %d of %d positive queries flagged (%d naming a true reference), %d false lifts on %d negatives, %d verdict records for %d uploads",
 			flagged, positives, rightRef, falseFlags, negatives, countAll(got), len(uploads))
@@ -175,14 +204,6 @@ func TestEndToEndRealKafka(t *testing.T) {
 		}
 	}
 
-	dead := make(map[string]DeadLetter)
-	for _, r := range dlq {
-		d, err := ParseDeadLetter(r.headers)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dead[string(r.key)] = d
-	}
 	for key, code := range map[string]string{"poison-json": models.EInvalid, "poison-missing": models.EInvalid, "poison-file": models.ENotFound, "poison-text": models.EInvalid} {
 		if d, ok := dead[key]; !ok || d.Code != code {
 			t.Errorf("%s: dead letter %+v (found %v), want code %s", key, d, ok, code)
@@ -253,10 +274,11 @@ func deleteTopics(t *testing.T, brokers []string, names ...string) {
 	}
 }
 
-// waitForTopicIDs reads topic until every id has a record.
-func waitForTopicIDs(t *testing.T, brokers []string, topic string, want []string) {
+// waitForTopicIDs reads topics until every id is the key of a record in
+// one of them.
+func waitForTopicIDs(t *testing.T, brokers []string, topics []string, want []string) {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topics...),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
@@ -271,7 +293,7 @@ func waitForTopicIDs(t *testing.T, brokers []string, topic string, want []string
 	for len(missing) > 0 {
 		fs := cl.PollFetches(ctx)
 		if ctx.Err() != nil {
-			t.Fatalf("%d uploads never got a verdict", len(missing))
+			t.Fatalf("%d uploads never got a verdict or a dead letter in %v", len(missing), topics)
 		}
 		fs.EachRecord(func(r *kgo.Record) { delete(missing, string(r.Key)) })
 	}
