@@ -49,4 +49,3 @@ func TestLoadMigrations(t *testing.T) {
 		})
 	}
 }
-
