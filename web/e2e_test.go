@@ -184,6 +184,7 @@ func TestBadRequests(t *testing.T) {
 	emptyCT, emptyBody := multipartBody(t, map[string]string{"upload_id": "up-bad"}, "", "")
 	unknownCT, unknownBody := multipartBody(t, map[string]string{"upload_id": "up-bad", "evil": "1"}, "video", notVideo)
 	nvCT, nvBody := multipartBody(t, map[string]string{"upload_id": "up-bad"}, "video", notVideo)
+	nvRefCT, nvRefBody := multipartBody(t, map[string]string{"id": "ref-bad", "platform": "tiktok"}, "video", notVideo)
 
 	before := storeSnapshot(t, e)
 	cases := []struct {
@@ -205,6 +206,7 @@ func TestBadRequests(t *testing.T) {
 		{"symlink escape", "POST", "/v1/uploads:check", pipe, "application/json", `{"upload_id":"up-bad","path":"` + e.local + `/escape.mp4"}`, nil, 403, models.EForbidden},
 		{"not a video", "POST", "/v1/uploads:check", pipe, "application/json", `{"upload_id":"up-bad","path":"` + notVideo + `"}`, nil, 400, models.EInvalid},
 		{"not a video upload", "POST", "/v1/uploads:check", pipe, "", "", nvBody, 400, models.EInvalid},
+		{"not a video reference", "POST", "/v1/references", admin, "", "", nvRefBody, 400, models.EInvalid},
 		{"too long", "POST", "/v1/uploads:check", pipe, "application/json", `{"upload_id":"up-bad","path":"` + long + `"}`, nil, 413, models.ETooLarge},
 		{"bad upload id", "POST", "/v1/uploads:check", pipe, "application/json", `{"upload_id":"a\nb","path":"` + notVideo + `"}`, nil, 400, models.EInvalid},
 		{"bad metadata", "POST", "/v1/uploads:check", pipe, "application/json", `{"upload_id":"up-bad","path":"` + notVideo + `","platform_metadata":[1]}`, nil, 400, models.EInvalid},
@@ -246,6 +248,8 @@ func TestBadRequests(t *testing.T) {
 					ct = unknownCT
 				case nvBody:
 					ct = nvCT
+				case nvRefBody:
+					ct = nvRefCT
 				}
 				r = e.do(tc.method, tc.path, tc.token, ct, bytes.NewReader(tc.raw.Bytes()))
 			case tc.body != "":
@@ -323,5 +327,72 @@ func TestComplaintVerification(t *testing.T) {
 	list := decodeBody[complaintList](t, e.do("GET", "/v1/complaints", rh, "", nil))
 	if list.Total != 2 {
 		t.Errorf("own complaints: total %d, want 2", list.Total)
+	}
+}
+
+// TestReferences covers the catalogue routes: add by upload and by
+// server-local path, replace, bulk import with a failing item, list with
+// paging, get and delete, and the files kept for evidence.
+func TestReferences(t *testing.T) {
+	c := testClips(t)
+	e := newTestEnv(t, envOptions{})
+	admin, rev := e.tokens[models.RoleAdmin], e.tokens[models.RoleReviewer]
+	refDir := filepath.Join(e.data, "references")
+	kept := func() int {
+		fs, _ := os.ReadDir(refDir)
+		return len(fs)
+	}
+	for i := 0; i < 2; i++ { // the second add replaces the first
+		ct, body := multipartBody(t, map[string]string{"id": "yt:1", "platform": "youtube", "published": "2024-05-01T00:00:00Z"}, "video", c.reference)
+		if r := e.do("POST", "/v1/references", admin, ct, body); r.status != http.StatusCreated {
+			t.Fatalf("add %d: %d %s", i, r.status, r.body)
+		}
+	}
+	if n := kept(); n != 1 {
+		t.Errorf("%d files kept after replacing a reference, want 1", n)
+	}
+	copyFile(t, c.other, filepath.Join(e.local, "other.mp4"))
+	if err := os.WriteFile(filepath.Join(e.local, "broken.mp4"), []byte("not video"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := e.doJSON("POST", "/v1/references:import", admin, map[string]any{
+		"skip_existing": true,
+		"references": []map[string]any{
+			{"id": "yt:1", "platform": "youtube", "path": filepath.Join(e.local, "other.mp4")},
+			{"id": "ks:2", "platform": "kuaishou", "path": filepath.Join(e.local, "other.mp4")},
+			{"id": "ks:3", "platform": "kuaishou", "path": filepath.Join(e.local, "broken.mp4")},
+			{"id": "ks:4", "platform": "kuaishou", "path": "/etc/hostname"},
+		},
+	})
+	if r.status != http.StatusOK {
+		t.Fatalf("import: %d %s", r.status, r.body)
+	}
+	imp := decodeBody[importResponse](t, r)
+	if strings.Join(imp.Added, ",") != "ks:2" || strings.Join(imp.Skipped, ",") != "yt:1" || len(imp.Failed) != 2 ||
+		imp.Failed[0].Error.Code != models.EInvalid || imp.Failed[1].Error.Code != models.EForbidden {
+		t.Fatalf("import = %s, want ks:2 added, yt:1 skipped, ks:3 invalid, ks:4 forbidden", r.body)
+	}
+	page := decodeBody[videoList](t, e.do("GET", "/v1/references?limit=1", rev, "", nil))
+	if len(page.Items) != 1 || page.Items[0].ID != "ks:2" || page.Next != "ks:2" {
+		t.Fatalf("first page = %+v", page)
+	}
+	page = decodeBody[videoList](t, e.do("GET", "/v1/references?limit=1&after="+page.Next, rev, "", nil))
+	if len(page.Items) != 1 || page.Items[0].ID != "yt:1" || page.Items[0].Path != "" {
+		t.Fatalf("second page = %+v", page)
+	}
+	if v := decodeBody[models.Video](t, e.do("GET", "/v1/references/yt:1", rev, "", nil)); v.Platform != "youtube" || v.Published.IsZero() {
+		t.Errorf("get yt:1 = %+v", v)
+	}
+	if r := e.do("DELETE", "/v1/references/yt:1", admin, "", nil); r.status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", r.status, r.body)
+	}
+	if r := e.do("GET", "/v1/references/yt:1", rev, "", nil); r.status != http.StatusNotFound {
+		t.Errorf("get after delete: %d", r.status)
+	}
+	if n := kept(); n != 0 {
+		t.Errorf("%d files kept after delete, want 0", n)
+	}
+	if _, err := os.Stat(filepath.Join(e.local, "other.mp4")); err != nil {
+		t.Errorf("a server-local reference file was touched: %v", err)
 	}
 }

@@ -87,11 +87,13 @@ func (s *Server) addReference(w http.ResponseWriter, r *http.Request, _ models.P
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return fmt.Errorf("create reference directory: %w", err)
 		}
-		path = filepath.Join(dir, fileKey(v.ID)+".video")
+		// A fresh name per add: replacing a reference must not touch the
+		// file of the entry it replaces until the new one is indexed.
+		path = filepath.Join(dir, newID(fileKey(v.ID)+"-")+".video")
 		if err := os.Rename(tmp, path); err != nil {
 			return fmt.Errorf("keep reference %q: %w", v.ID, err)
 		}
-		tmp = ""
+		tmp = path // removed below unless the add succeeds
 	case isJSON(r):
 		var req referenceRequest
 		if err := decodeJSON(r, &req); err != nil {
@@ -106,12 +108,28 @@ func (s *Server) addReference(w http.ResponseWriter, r *http.Request, _ models.P
 	default:
 		return models.Errorf(eUnsupportedMedia, "content type %q: want multipart/form-data (a video upload) or application/json (a server-local path)", r.Header.Get("Content-Type"))
 	}
+	previous, prevErr := s.cfg.References.Video(r.Context(), v.ID)
 	stored, err := s.addOne(r.Context(), v, path)
 	if err != nil {
 		return err
 	}
+	tmp = ""
+	if prevErr == nil && previous.Path != path {
+		s.removeKept(previous)
+	}
 	writeJSON(w, http.StatusCreated, publicVideo(stored))
 	return nil
+}
+
+// removeKept deletes the file kept for a reference added by upload (files
+// named by server-local path belong to the operator and stay).
+func (s *Server) removeKept(v models.Video) {
+	if v.Path == "" || filepath.Dir(v.Path) != filepath.Clean(s.cfg.ReferenceDir) {
+		return
+	}
+	if err := os.Remove(v.Path); err != nil && !os.IsNotExist(err) {
+		s.log.Warn("remove reference file", "id", v.ID, "err", err)
+	}
 }
 
 // addOne fingerprints and indexes one reference under the concurrency limit,
@@ -291,12 +309,7 @@ func (s *Server) deleteReference(w http.ResponseWriter, r *http.Request, _ model
 	if err := s.cfg.References.Delete(context.WithoutCancel(r.Context()), id); err != nil {
 		return err
 	}
-	kept := filepath.Join(s.cfg.ReferenceDir, fileKey(id)+".video")
-	if v.Path == kept {
-		if err := os.Remove(kept); err != nil && !os.IsNotExist(err) {
-			s.log.Warn("remove reference file", "id", id, "err", err)
-		}
-	}
+	s.removeKept(v)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -100,7 +100,7 @@ func (s *Server) buildMux() http.Handler {
 		s.writeError(w, r, models.Errorf(models.ENotFound, "no route %s %s", r.Method, r.URL.Path))
 	})))
 	if s.cfg.UI != nil {
-		mux.Handle("/", s.cfg.UI)
+		mux.Handle("/", s.instrument("ui", s.cfg.UI))
 	} else {
 		mux.Handle("/", s.instrument("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, models.Errorf(models.ENotFound, "no route %s %s", r.Method, r.URL.Path))
