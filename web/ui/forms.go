@@ -89,13 +89,11 @@ func parseQueueQuery(v url.Values) (queueQuery, error) {
 		}
 		q.Origin = string(o)
 	}
-	if s := v.Get("page"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > maxQueuePage {
-			return q, models.Errorf(models.EInvalid, "page %q: want a number from 1 to %d", s, maxQueuePage)
-		}
-		q.Page = n
+	n, err := parsePageParam(v, "page")
+	if err != nil {
+		return q, err
 	}
+	q.Page = n
 	return q, nil
 }
 
@@ -250,6 +248,19 @@ func parseUploadIDs(s string) ([]string, error) {
 		return nil, models.Errorf(models.EInvalid, "list at least one accused upload id")
 	}
 	return ids, nil
+}
+
+// parsePageParam reads a 1-based page number; absent means page 1.
+func parsePageParam(v url.Values, name string) (int, error) {
+	s := v.Get(name)
+	if s == "" {
+		return 1, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > maxQueuePage {
+		return 0, models.Errorf(models.EInvalid, "%s %q: want a number from 1 to %d", name, s, maxQueuePage)
+	}
+	return n, nil
 }
 
 // parseFrameTime reads the t parameter of a frame request.

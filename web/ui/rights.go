@@ -13,70 +13,105 @@ import (
 	"github.com/copycat-video/copycat/models"
 )
 
-// Rows per page on the rights holder's overview.
+// Rows per page on the complaints overview.
 const complaintsPageSize = 25
 
-type complaintsData struct {
-	Complaints      []models.Complaint
-	ComplaintsTotal int
-	Claims          []models.Claim
-	ClaimsTotal     int
-	// Waiting counts the claims that wait for the rights holder's answer
-	// (disputed or counter-noticed).
-	Waiting int
+// pager is the position in a paged table and the links to its neighbours.
+type pager struct {
+	Label      string // names the navigation landmark
+	From, To   int
+	Total      int
+	Prev, Next string // query strings ("?…"), empty at the ends
 }
 
-// complaints is the rights holder's overview: their complaints and every
-// claim of their organisation with its state, disputes first. Reviewers see
-// all complaints.
+// newPager builds the pager of page (1-based) showing n of total rows; the
+// links change only the parameter name and keep the rest of q.
+func newPager(label string, q url.Values, name string, page, n, total int) pager {
+	p := pager{Label: label, Total: total}
+	if n > 0 {
+		p.From = (page-1)*complaintsPageSize + 1
+		p.To = p.From + n - 1
+	}
+	link := func(to int) string {
+		v := url.Values{}
+		for k, vs := range q {
+			if k != "notice" {
+				v[k] = vs
+			}
+		}
+		if to > 1 {
+			v.Set(name, strconv.Itoa(to))
+		} else {
+			v.Del(name)
+		}
+		if len(v) == 0 {
+			return "?"
+		}
+		return "?" + v.Encode()
+	}
+	if page > 1 {
+		p.Prev = link(page - 1)
+	}
+	if p.To < total && page < maxQueuePage {
+		p.Next = link(page + 1)
+	}
+	return p
+}
+
+type complaintsData struct {
+	// Waiting are the claims that wait for the rights holder's answer
+	// (disputed or counter-noticed), earliest deadline first.
+	Waiting         []models.Claim
+	WaitingTotal    int
+	Claims          []models.Claim
+	ClaimsPager     pager
+	Complaints      []models.Complaint
+	ComplaintsPager pager
+}
+
+// complaints is the complaints overview: for a rights holder the claims
+// waiting for their answer, every claim of their organisation with its state
+// and their complaints; for reviewers every complaint.
 func (h *handler) complaints(w http.ResponseWriter, r *http.Request, v *visit) {
 	if h.deps.Complaints == nil {
 		h.fail(w, r, v, models.Errorf(models.EUnavailable, "complaints are not available on this server"))
 		return
 	}
-	ctx := r.Context()
-	cs, total, err := h.deps.Complaints.MyComplaints(ctx, v.p, claims.Page{Limit: complaintsPageSize})
+	q := r.URL.Query()
+	page, err := parsePageParam(q, "page")
 	if err != nil {
 		h.fail(w, r, v, err)
 		return
 	}
-	d := complaintsData{Complaints: cs, ComplaintsTotal: total}
+	cpage, err := parsePageParam(q, "cpage")
+	if err != nil {
+		h.fail(w, r, v, err)
+		return
+	}
+	ctx := r.Context()
+	cs, total, err := h.deps.Complaints.MyComplaints(ctx, v.p, claims.Page{Offset: (cpage - 1) * complaintsPageSize, Limit: complaintsPageSize})
+	if err != nil {
+		h.fail(w, r, v, err)
+		return
+	}
+	d := complaintsData{Complaints: cs, ComplaintsPager: newPager("Complaint pages", q, "cpage", cpage, len(cs), total)}
 	if v.rightsHolder() {
-		// Disputes wait for the rights holder, so they come first.
 		waiting, err := h.deps.Claims.List(ctx, v.p, claims.Filter{States: []models.ClaimState{models.StateDisputed, models.StateCounterNoticed}, Sort: claims.SortDeadline}, claims.Page{Limit: complaintsPageSize})
 		if err != nil {
 			h.fail(w, r, v, err)
 			return
 		}
-		all, err := h.deps.Claims.List(ctx, v.p, claims.Filter{Sort: claims.SortNewest}, claims.Page{Limit: complaintsPageSize})
+		all, err := h.deps.Claims.List(ctx, v.p, claims.Filter{Sort: claims.SortNewest}, claims.Page{Offset: (page - 1) * complaintsPageSize, Limit: complaintsPageSize})
 		if err != nil {
 			h.fail(w, r, v, err)
 			return
 		}
-		d.Waiting = waiting.Total
-		d.Claims = append(waiting.Claims, withoutStates(all.Claims, models.StateDisputed, models.StateCounterNoticed)...)
-		d.ClaimsTotal = all.Total
+		d.Waiting, d.WaitingTotal = waiting.Claims, waiting.Total
+		d.Claims, d.ClaimsPager = all.Claims, newPager("Claim pages", q, "page", page, len(all.Claims), all.Total)
 	}
 	pv := newView(v, "Complaints", "complaints")
-	if r.URL.Query().Get("notice") == "filed" {
-		pv.Notice = "Complaint filed."
-	}
 	pv.Data = d
 	h.render(w, r, http.StatusOK, "complaints", pv)
-}
-
-func withoutStates(cs []models.Claim, states ...models.ClaimState) []models.Claim {
-	out := cs[:0:0]
-	for _, c := range cs {
-		skip := false
-		for _, s := range states {
-			skip = skip || c.State == s
-		}
-		if !skip {
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 type complaintFormData struct {

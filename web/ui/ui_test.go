@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -672,5 +673,31 @@ func TestRightsHolderAnswersDispute(t *testing.T) {
 	}
 	if strings.Contains(body, `name="decision"`) {
 		t.Error("a reinstated claim still offers decisions")
+	}
+}
+
+func TestComplaintsOverviewPaging(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	for i := 0; i < complaintsPageSize+3; i++ {
+		mustVerdict(t, f.svc, models.Upload{ID: fmt.Sprintf("tt-%02d", i)}, models.Match{
+			Reference: models.Video{ID: fmt.Sprintf("tiktok:%02d", i), Platform: "tiktok", Duration: 10}, Score: 0.8,
+			Segments: []models.Segment{{QueryStart: 0, QueryEnd: 4, ReferenceStart: 0, ReferenceEnd: 4}},
+		})
+	}
+	c := newClient(t, f.handler)
+	c.signIn(f.tiktok)
+	rows := regexp.MustCompile(`<td data-label="Claim"><a href="/claims/`)
+	_, body := c.get("/complaints")
+	// 2 fixture claims + 28 new ones = 30 TikTok claims.
+	if n := len(rows.FindAllString(body, -1)); n != complaintsPageSize || !strings.Contains(body, "1–25 of 30") || !strings.Contains(body, `href="?page=2"`) {
+		t.Fatalf("page 1: %d rows\n%s", n, body)
+	}
+	_, body = c.get("/complaints?page=2")
+	if n := len(rows.FindAllString(body, -1)); n != 5 || !strings.Contains(body, "26–30 of 30") || strings.Contains(body, `rel="next"`) || !strings.Contains(body, `rel="prev"`) {
+		t.Fatalf("page 2: %d rows\n%s", n, body)
+	}
+	for _, q := range []string{"page=0", "page=abc", "cpage=-2"} {
+		resp, body := c.get("/complaints?" + q)
+		wantStatus(t, resp, body, http.StatusBadRequest)
 	}
 }
