@@ -243,8 +243,8 @@ func (c *Consumer) Run(ctx context.Context) error {
 		kgo.OnPartitionsLost(c.onLost),
 		// Upload announcements are small; a few MiB of prefetched records
 		// keep the workers fed without holding thousands in memory.
-		kgo.FetchMaxBytes(8<<20),
-		kgo.FetchMaxPartitionBytes(1<<20),
+		kgo.FetchMaxBytes(8 << 20),
+		kgo.FetchMaxPartitionBytes(1 << 20),
 		// A verdict is on its way as soon as it exists; batching happens
 		// anyway while a produce request is in flight.
 		kgo.ProducerLinger(0),
