@@ -124,14 +124,28 @@ func TestEndToEnd(t *testing.T) {
 	if r.status != http.StatusOK || decodeBody[models.Claim](t, r).State != models.StateDisputed {
 		t.Fatalf("dispute: %d %s", r.status, r.body)
 	}
+	// The reviewer stands by the claim (upheld_final); the uploader answers
+	// with a counter-notice, once.
+	r = e.doJSON("POST", "/v1/claims/"+claimID+"/decision", rev, map[string]any{"decision": "uphold", "reason": "licence not shown"})
+	if r.status != http.StatusOK || decodeBody[models.Claim](t, r).State != models.StateUpheldFinal {
+		t.Fatalf("uphold the dispute: %d %s", r.status, r.body)
+	}
+	cn := map[string]any{"statement": "I made this myself", "contact": "alice@example.com"}
+	r = e.doJSON("POST", "/v1/claims/"+claimID+"/counter-notice", pipe, cn)
+	if r.status != http.StatusOK || decodeBody[models.Claim](t, r).State != models.StateCounterNoticed {
+		t.Fatalf("counter-notice: %d %s", r.status, r.body)
+	}
+	if r := e.doJSON("POST", "/v1/claims/"+claimID+"/counter-notice", pipe, cn); r.status != http.StatusConflict {
+		t.Errorf("second counter-notice: %d %s, want 409", r.status, r.body)
+	}
 	detail = decodeBody[claims.ClaimDetail](t, e.do("GET", "/v1/claims/"+claimID, rev, "", nil))
 	var kinds []string
 	for _, ev := range detail.Events {
 		kinds = append(kinds, string(ev.Kind))
 	}
 	// Upholding also records a strike against the uploader.
-	if got := strings.Join(kinds, ","); got != "open,uphold,strike,dispute" {
-		t.Errorf("audit trail = %s, want open,uphold,strike,dispute", got)
+	if got := strings.Join(kinds, ","); got != "open,uphold,strike,dispute,uphold,counter_notice" {
+		t.Errorf("audit trail = %s, want open,uphold,strike,dispute,uphold,counter_notice", got)
 	}
 
 	// The metrics saw it all.
@@ -327,6 +341,10 @@ func TestComplaintVerification(t *testing.T) {
 	list := decodeBody[complaintList](t, e.do("GET", "/v1/complaints", rh, "", nil))
 	if list.Total != 2 {
 		t.Errorf("own complaints: total %d, want 2", list.Total)
+	}
+	got := decodeBody[claims.ComplaintDetail](t, e.do("GET", "/v1/complaints/"+d.Complaint.ID, rh, "", nil))
+	if got.Complaint.ID != d.Complaint.ID || len(got.Claims) != 1 || got.Claims[0].ID != d.Claims[0].ID {
+		t.Errorf("own complaint = %+v", got)
 	}
 }
 
