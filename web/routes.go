@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"slices"
@@ -128,6 +129,13 @@ func (s *Server) wrap(rt route) http.Handler {
 				p, err = s.cfg.Auth.Authenticate(r.Context(), tok)
 			}
 			if err != nil {
+				// Failed attempts are limited per client address, so that
+				// guessing tokens costs the guesser, not the claims store.
+				if !s.limiter.allow("addr:" + clientHost(r)) {
+					w.Header().Set("Retry-After", "1")
+					s.writeError(w, r, models.Errorf(eRateLimited, "too many failed authentication attempts; retry later"))
+					return
+				}
 				if code := models.ErrorCode(err); code == models.EUnauthorized || code == models.ENotFound || code == models.EForbidden {
 					err = models.Errorf(models.EUnauthorized, "invalid or revoked API token")
 				}
@@ -159,4 +167,15 @@ func (s *Server) wrap(rt route) http.Handler {
 			s.writeError(w, r, err)
 		}
 	})
+}
+
+// clientHost is the remote address without the port. Behind a proxy all
+// clients share the proxy's address; the limit then protects the server as
+// a whole, which is still its point.
+func clientHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

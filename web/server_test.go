@@ -64,6 +64,15 @@ func TestRateLimit(t *testing.T) {
 	if r := e.do("GET", "/v1/claims", e.tokens[models.RoleAdmin], "", nil); r.status != http.StatusOK {
 		t.Errorf("another token was limited too: %d %s", r.status, r.body)
 	}
+	// Guessing tokens is limited per client address.
+	for i := 0; i < 3; i++ {
+		if r := e.do("GET", "/v1/claims", "guess", "", nil); r.status != http.StatusUnauthorized {
+			t.Fatalf("failed attempt %d: %d %s, want 401", i, r.status, r.body)
+		}
+	}
+	if r := e.do("GET", "/v1/claims", "guess", "", nil); r.status != http.StatusTooManyRequests {
+		t.Errorf("failed attempt past the burst: %d %s, want 429", r.status, r.body)
+	}
 }
 
 // TestProbes checks /healthz, /readyz (with a failing dependency) and that
