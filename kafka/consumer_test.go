@@ -620,3 +620,46 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestConsumerStuckUploadIsNotLost: an upload whose processing keeps
+// failing with a transient error is retried, never dead-lettered; a
+// shutdown abandons it after the drain timeout without committing it, and
+// the next consumer of the group finishes it.
+func TestConsumerStuckUploadIsNotLost(t *testing.T) {
+	_, brokers := newCluster(t)
+	dir := t.TempDir()
+	proc := newHashProcessor()
+	for range 1000 {
+		proc.failures["stuck"] = append(proc.failures["stuck"], models.Errorf(models.EUnavailable, "index down"))
+	}
+	var msgs []message
+	for _, id := range append(ids(7, "ok-"), "stuck") {
+		msgs = append(msgs, message{[]byte(id), uploadJSON(t, id, writeVideo(t, dir, id+".mp4", id))})
+	}
+	produce(t, brokers, DefaultTopic, msgs...)
+	cfg := testConfig(brokers)
+	cfg.DrainTimeout = 50 * time.Millisecond
+	run := startConsumer(t, cfg, proc)
+	waitForIDs(t, brokers, ids(7, "ok-"))
+	waitFor(t, "a few retries of the stuck upload", func() bool {
+		return metricValue(t, run.c.m.failed.WithLabelValues(StageProcess, models.EUnavailable)) >= 3
+	})
+	run.wait(t)
+	if got := metricValue(t, run.c.m.dlq.WithLabelValues(StageProcess, models.EUnavailable)); got != 0 {
+		t.Fatalf("a transient failure was dead-lettered")
+	}
+
+	proc.mu.Lock()
+	proc.failures["stuck"] = nil // the index is back
+	proc.mu.Unlock()
+	run = startConsumer(t, testConfig(brokers), proc)
+	waitForIDs(t, brokers, []string{"stuck"})
+	run.wait(t)
+	if n := proc.workCount("stuck"); n != 1 {
+		t.Fatalf("stuck upload processed %d times for real, want 1", n)
+	}
+	ends := endOffsets(t, brokers, DefaultTopic)
+	if committed := committedOffsets(t, brokers, DefaultGroup, DefaultTopic); !equalOffsets(ends, committed) {
+		t.Errorf("committed %v, want %v", committed, ends)
+	}
+}
