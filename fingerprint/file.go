@@ -80,6 +80,7 @@ func File(ctx context.Context, path string, opts Options) (models.Fingerprint, e
 	defer n.Close()
 	fp := models.Fingerprint{Version: models.FingerprintVersion, Rate: opts.Rate, Frames: []models.FrameHash{}}
 
+	var inset insetTracker
 	s := newSampler(vc, fps, opts.Rate)
 	defer s.Close()
 	for {
@@ -110,6 +111,12 @@ func File(ctx context.Context, path string, opts Options) (models.Fingerprint, e
 			continue
 		}
 		fp.Frames = append(fp.Frames, hs...)
+		if opts.Mirror {
+			inset.add(n.plane(), t)
+		}
+	}
+	if err := n.addInset(&fp, &inset); err != nil {
+		return models.Fingerprint{}, fmt.Errorf("%s: %w", path, err)
 	}
 	if s.frames == 0 {
 		return models.Fingerprint{}, models.Errorf(models.EInvalid, "%s: no decodable video frames (corrupt, truncated or not a video)", path)

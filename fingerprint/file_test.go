@@ -12,6 +12,7 @@ import (
 	"image/jpeg"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -345,7 +346,7 @@ func TestFrame(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := fp.Frames[3]
+	h := byTime(fp.Frames)[1][0] // the content hash at the second sampling time
 	b, err := Frame(context.Background(), p, h.T)
 	if err != nil {
 		t.Fatal(err)
@@ -366,4 +367,64 @@ func TestFrame(t *testing.T) {
 	if _, err := Frame(context.Background(), filepath.Join(dir, "missing.mp4"), 0); models.ErrorCode(err) != models.EInvalid {
 		t.Errorf("missing file: got %v, want EInvalid", err)
 	}
+}
+
+// A copy shown as a picture-in-picture inset over other moving footage is
+// found: the query's VariantInset hashes are near the original's.
+func TestFileInset(t *testing.T) {
+	dir := t.TempDir()
+	orig := makeClip(t, dir, "orig.mp4", "testsrc2=s=320x240:r=25", "-t", "4", "-c:v", "libx264", "-pix_fmt", "yuv420p")
+	pip := filepath.Join(dir, "pip.mp4")
+	cmd := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-y", "-i", orig,
+		"-f", "lavfi", "-i", "mandelbrot=s=640x360:r=25", "-filter_complex",
+		"[0:v]scale=352:-2[fg];[1:v][fg]overlay=W-w-10:H-h-10:shortest=1,format=yuv420p",
+		"-t", "4", "-c:v", "libx264", pip)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v\n%s", err, out)
+	}
+	ref, err := File(context.Background(), orig, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := File(context.Background(), pip, Options{Mirror: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFingerprint(t, q, pip)
+	inset := q.Hashes(VariantInset)
+	if len(inset) != q.Sampled-q.Skipped {
+		t.Fatalf("%d inset hashes for %d sampled frames", len(inset), q.Sampled-q.Skipped)
+	}
+	if n := len(q.Hashes(MirrorOf(VariantInset))); n != len(inset) {
+		t.Errorf("%d mirrored inset hashes for %d inset hashes", n, len(inset))
+	}
+	var ds []int
+	for _, h := range inset {
+		best := 64
+		for _, r := range ref.Frames {
+			if math.Abs(r.T-h.T) < 0.1 {
+				best = min(best, r.Bits.Distance(h.Bits))
+			}
+		}
+		ds = append(ds, best)
+	}
+	sort.Ints(ds)
+	if ds[len(ds)/2] > 6 {
+		t.Errorf("inset hashes are %v bits from the original's", ds)
+	}
+	// No inset in moving footage without one.
+	life := makeClip(t, dir, "life.mp4", lifeSource("320x240"), "-t", "4", "-c:v", "libx264", "-pix_fmt", "yuv420p")
+	plain, err := File(context.Background(), life, Options{Mirror: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(plain.Hashes(VariantInset)); n != 0 {
+		t.Errorf("plain video got %d inset hashes", n)
+	}
+}
+
+// lifeSource is lavfi footage that moves everywhere and has no straight
+// static edges (Conway's game of life in two colours).
+func lifeSource(size string) string {
+	return "life=s=" + size + ":mold=10:r=25:ratio=0.3:life_color=#ffcc00:death_color=#202040"
 }

@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"sort"
 
 	"github.com/corona10/goimagehash"
 	"gocv.io/x/gocv"
@@ -62,12 +63,66 @@ func analysisSize(w, h int) image.Point {
 	return image.Pt(max(1, int(math.Round(float64(w)*s))), max(1, int(math.Round(float64(h)*s))))
 }
 
-// frame hashes one decoded frame (BGR with 3 channels or grayscale with 1)
-// sampled at t seconds. It returns the full-frame hash first and, when the
-// normalizer mirrors, the mirrored hash second, plus the frame quality.
-func (n *normalizer) frame(m gocv.Mat, t float64) ([]models.FrameHash, float64, error) {
+// Query-only variants. References are indexed with models.VariantFull
+// hashes only (the whole content and its central part); a query fingerprint
+// (Options.Mirror) also carries these, each with a mirrored twin (see
+// MirrorOf), so that cropped, zoomed and picture-in-picture copies still
+// meet their original's hashes.
+const (
+	// VariantCrop75 and VariantCrop85 are the central 75% and 85% of the
+	// query's content. A copy cropped by a few percent on each side and
+	// scaled back shows the original zoomed in; one of these crops then
+	// frames about what the original's central 70% (centerShare) frames.
+	VariantCrop75 models.Variant = "crop75"
+	VariantCrop85 models.Variant = "crop85"
+	// VariantInset is the picture inside a detected picture-in-picture
+	// inset: a smaller video with fixed, straight borders over other footage.
+	VariantInset models.Variant = "inset"
+)
+
+// centerShare is the side share of the central crop that every fingerprint
+// hashes next to the whole content (as a second VariantFull hash at the
+// same time): it leaves out the margins where platforms put watermarks,
+// captions and where crops cut, and the query-side crops line up with it.
+const centerShare = 0.70
+
+// MirrorOf returns the variant of the left-right mirrored twin of a hash of
+// variant v: models.VariantMirror for the full-frame variant, v+"-mirror"
+// otherwise.
+func MirrorOf(v models.Variant) models.Variant {
+	if v == models.VariantFull {
+		return models.VariantMirror
+	}
+	return v + "-mirror"
+}
+
+// region is a part of the analysis frame to hash, and the variant it gives.
+type region struct {
+	r image.Rectangle
+	v models.Variant
+}
+
+// center returns the central share s of r (both sides).
+func center(r image.Rectangle, s float64) image.Rectangle {
+	dx := int(math.Round(float64(r.Dx()) * (1 - s) / 2))
+	dy := int(math.Round(float64(r.Dy()) * (1 - s) / 2))
+	return image.Rect(r.Min.X+dx, r.Min.Y+dy, r.Max.X-dx, r.Max.Y-dy)
+}
+
+// regions lists what to hash of a frame whose content is r.
+func (n *normalizer) regions(r image.Rectangle) []region {
+	out := []region{{r, models.VariantFull}, {center(r, centerShare), models.VariantFull}}
+	if n.mirror {
+		out = append(out, region{center(r, 0.75), VariantCrop75}, region{center(r, 0.85), VariantCrop85})
+	}
+	return out
+}
+
+// analyse shrinks a decoded frame (BGR with 3 channels or grayscale with 1)
+// into n.gray and returns it as a plane (valid until the next call).
+func (n *normalizer) analyse(m gocv.Mat) (plane, error) {
 	if m.Empty() || m.Cols() <= 0 || m.Rows() <= 0 {
-		return nil, 0, fmt.Errorf("empty frame")
+		return plane{}, fmt.Errorf("empty frame")
 	}
 	sz := analysisSize(m.Cols(), m.Rows())
 	switch m.Channels() {
@@ -78,25 +133,95 @@ func (n *normalizer) frame(m gocv.Mat, t float64) ([]models.FrameHash, float64, 
 		gocv.Resize(m, &n.small, sz, 0, 0, gocv.InterpolationArea)
 		gocv.CvtColor(n.small, &n.gray, gocv.ColorBGRToGray)
 	default:
-		return nil, 0, fmt.Errorf("frame has %d channels, want 1 or 3", m.Channels())
+		return plane{}, fmt.Errorf("frame has %d channels, want 1 or 3", m.Channels())
 	}
 	pix, err := n.gray.DataPtrUint8()
 	if err != nil {
-		return nil, 0, fmt.Errorf("read analysis frame: %w", err)
+		return plane{}, fmt.Errorf("read analysis frame: %w", err)
 	}
-	p := plane{pix: pix, w: n.gray.Cols(), h: n.gray.Rows(), stride: n.gray.Cols()}
-	r := contentRect(p)
-	return n.hashRegion(r, t)
+	return plane{pix: pix, w: n.gray.Cols(), h: n.gray.Rows(), stride: n.gray.Cols()}, nil
 }
 
-// hashRegion downscales region r of n.gray and hashes it.
-func (n *normalizer) hashRegion(r image.Rectangle, t float64) ([]models.FrameHash, float64, error) {
-	roi := n.gray.Region(r)
+// plane returns the current analysis frame (valid until the next frame).
+func (n *normalizer) plane() plane {
+	pix, _ := n.gray.DataPtrUint8() // n.gray is continuous: Resize and CvtColor allocate it so
+	return plane{pix: pix, w: n.gray.Cols(), h: n.gray.Rows(), stride: n.gray.Cols()}
+}
+
+// addInset hashes the picture-in-picture inset the tracker found, if any,
+// in every frame it kept, and merges those hashes into fp in time order.
+func (n *normalizer) addInset(fp *models.Fingerprint, k *insetTracker) error {
+	r, ok := k.detect()
+	if !ok {
+		return nil
+	}
+	for _, f := range k.frames {
+		m, err := gocv.NewMatFromBytes(k.h, k.w, gocv.MatTypeCV8UC1, f.pix)
+		if err != nil {
+			return fmt.Errorf("inset frame: %w", err)
+		}
+		// The inset is the original scaled down, with its own bars or
+		// padding if it had any: normalise it as the original was.
+		sub := plane{pix: f.pix[r.Min.Y*k.w+r.Min.X:], w: r.Dx(), h: r.Dy(), stride: k.w}
+		cr := contentRect(sub).Add(r.Min)
+		hs, _, err := n.hashRegions(m, []region{{cr, VariantInset}}, f.t)
+		m.Close()
+		if err != nil {
+			return err
+		}
+		fp.Frames = append(fp.Frames, hs...)
+	}
+	sort.SliceStable(fp.Frames, func(i, j int) bool { return fp.Frames[i].T < fp.Frames[j].T })
+	return nil
+}
+
+// frame hashes one decoded frame sampled at t seconds: the content (black
+// bars and padding removed) and its centre as VariantFull hashes, plus the
+// query variants and mirrored twins when the normalizer mirrors. It also
+// returns the quality of the content; the caller skips flat frames.
+func (n *normalizer) frame(m gocv.Mat, t float64) ([]models.FrameHash, float64, error) {
+	p, err := n.analyse(m)
+	if err != nil {
+		return nil, 0, err
+	}
+	return n.hashRegions(n.gray, n.regions(contentRect(p)), t)
+}
+
+// hashRegions downscales each region of the analysis frame g and hashes it.
+// The quality of the first region is returned and given to every hash.
+func (n *normalizer) hashRegions(g gocv.Mat, regs []region, t float64) ([]models.FrameHash, float64, error) {
+	out := make([]models.FrameHash, 0, 2*len(regs))
+	q := 0.0
+	t = round3(t)
+	for i, reg := range regs {
+		if reg.r.Dx() < 2 || reg.r.Dy() < 2 {
+			continue
+		}
+		h, hq, err := n.hashRegion(g, reg.r)
+		if err != nil {
+			return nil, 0, err
+		}
+		if i == 0 {
+			q = round3(hq)
+		}
+		out = append(out, models.FrameHash{T: t, Kind: n.kind, Bits: h[0], Variant: reg.v, Quality: q})
+		if n.mirror {
+			out = append(out, models.FrameHash{T: t, Kind: n.kind, Bits: h[1], Variant: MirrorOf(reg.v), Quality: q})
+		}
+	}
+	return out, q, nil
+}
+
+// hashRegion downscales region r of g and returns its hash (and, when the
+// normalizer mirrors, the hash of its mirror image) and its quality.
+func (n *normalizer) hashRegion(g gocv.Mat, r image.Rectangle) ([2]models.Hash64, float64, error) {
+	var out [2]models.Hash64
+	roi := g.Region(r)
 	defer roi.Close()
 	gocv.Resize(roi, &n.sq, image.Pt(phashSide, phashSide), 0, 0, gocv.InterpolationArea)
 	sq, err := n.sq.DataPtrUint8()
 	if err != nil {
-		return nil, 0, fmt.Errorf("read normalised frame: %w", err)
+		return out, 0, fmt.Errorf("read normalised frame: %w", err)
 	}
 	copy(n.sqImg.Pix, sq)
 	q := quality(n.sqImg)
@@ -111,7 +236,7 @@ func (n *normalizer) hashRegion(r image.Rectangle, t float64) ([]models.FrameHas
 		gocv.Resize(roi, &n.tiny, image.Pt(w, 8), 0, 0, gocv.InterpolationArea)
 		b, err := n.tiny.DataPtrUint8()
 		if err != nil {
-			return nil, 0, fmt.Errorf("read normalised frame: %w", err)
+			return out, 0, fmt.Errorf("read normalised frame: %w", err)
 		}
 		if n.tinyImg == nil || n.tinyImg.Rect.Dx() != w {
 			n.tinyImg = image.NewGray(image.Rect(0, 0, w, 8))
@@ -119,24 +244,18 @@ func (n *normalizer) hashRegion(r image.Rectangle, t float64) ([]models.FrameHas
 		copy(n.tinyImg.Pix, b)
 		img = n.tinyImg
 	}
-	full, err := hashGray(n.kind, img)
-	if err != nil {
-		return nil, 0, err
+	if out[0], err = hashGray(n.kind, img); err != nil {
+		return out, 0, err
 	}
-	q = round3(q)
-	t = round3(t)
-	out := []models.FrameHash{{T: t, Kind: n.kind, Bits: full, Variant: models.VariantFull, Quality: q}}
 	if n.mirror {
 		flip := n.flipImg
 		if img.Rect.Dx() != flip.Rect.Dx() || img.Rect.Dy() != flip.Rect.Dy() {
 			flip = image.NewGray(img.Rect)
 		}
 		flipGray(flip, img)
-		mh, err := hashGray(n.kind, flip)
-		if err != nil {
-			return nil, 0, err
+		if out[1], err = hashGray(n.kind, flip); err != nil {
+			return out, 0, err
 		}
-		out = append(out, models.FrameHash{T: t, Kind: n.kind, Bits: mh, Variant: models.VariantMirror, Quality: q})
 	}
 	return out, q, nil
 }
@@ -209,10 +328,12 @@ func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
 
 // Image hashes one already-decoded picture as File hashes a sampled frame
 // (grayscale, border and padding removal, OpenCV downscale, hash). The
-// returned hashes have T = 0: the full-frame hash first, then the mirrored
-// one when opts.Mirror is set. Their Quality says whether the picture is
-// flat (below FlatQuality); File skips such frames, Image leaves the
-// decision to the caller.
+// returned hashes have T = 0 and come in File's order: the content's
+// VariantFull hash first, then its central part's, then (with
+// opts.Mirror) the mirrored and query variants. A picture-in-picture inset
+// needs several frames to be found, so Image never returns VariantInset.
+// Their Quality says whether the picture is flat (below FlatQuality); File
+// skips such frames, Image leaves the decision to the caller.
 func Image(img image.Image, opts Options) ([]models.FrameHash, error) {
 	if img == nil {
 		return nil, models.Errorf(models.EInvalid, "image is nil")

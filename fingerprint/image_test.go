@@ -8,22 +8,31 @@ import (
 	"github.com/copycat-video/copycat/models"
 )
 
-// hashOf hashes img with opts and returns the full-frame hash (and the
-// mirrored one when asked).
+// hashOf hashes img with opts and returns the content's full-frame hash
+// and, when mirroring, its mirrored twin.
 func hashOf(t *testing.T, img image.Image, opts Options) []models.FrameHash {
 	t.Helper()
 	hs, err := Image(img, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := 1
+	want := []models.Variant{models.VariantFull, models.VariantFull}
 	if opts.Mirror {
-		want = 2
+		want = []models.Variant{models.VariantFull, models.VariantMirror, models.VariantFull, models.VariantMirror,
+			VariantCrop75, MirrorOf(VariantCrop75), VariantCrop85, MirrorOf(VariantCrop85)}
 	}
-	if len(hs) != want {
-		t.Fatalf("got %d hashes, want %d", len(hs), want)
+	if len(hs) != len(want) {
+		t.Fatalf("got %d hashes, want %d", len(hs), len(want))
 	}
-	return hs
+	for i, h := range hs {
+		if h.Variant != want[i] {
+			t.Fatalf("hash %d has variant %q, want %q", i, h.Variant, want[i])
+		}
+	}
+	if opts.Mirror {
+		return hs[:2]
+	}
+	return hs[:1]
 }
 
 // The edits re-uploaders make must keep the hash near the original's, and
@@ -97,8 +106,23 @@ func TestImageMirrorVariant(t *testing.T) {
 	if hs[0].Variant != models.VariantFull || hs[1].Variant != models.VariantMirror {
 		t.Fatalf("variants %q, %q; want full then mirror", hs[0].Variant, hs[1].Variant)
 	}
-	if hs[0].T != hs[1].T || hs[0].Quality != hs[1].Quality {
-		t.Errorf("mirror hash differs in time or quality: %+v vs %+v", hs[0], hs[1])
+	for _, h := range hs[1:] {
+		if h.T != hs[0].T || h.Quality != hs[0].Quality {
+			t.Errorf("hash %+v differs in time or quality from %+v", h, hs[0])
+		}
+	}
+	// The mirror of a crop is the crop of the mirror: hashing the flipped
+	// picture gives the same hashes with the variants swapped.
+	flipped := image.NewGray(image.Rect(0, 0, 200, 150))
+	flipGray(flipped, scene(200, 150, 0.4))
+	fs, err := Image(flipped, Options{Mirror: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(hs); i += 2 {
+		if hs[i].Bits != fs[i+1].Bits || hs[i+1].Bits != fs[i].Bits {
+			t.Errorf("%s: hashes of the picture and of its mirror image are not swapped", hs[i].Variant)
+		}
 	}
 }
 

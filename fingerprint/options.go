@@ -6,6 +6,12 @@ import (
 	"github.com/copycat-video/copycat/models"
 )
 
+// Revision identifies the hashes this version of the package computes for a
+// given file and options. It changes whenever they change (sampling,
+// normalisation, variants), also when models.FingerprintVersion does not,
+// so that caches of fingerprints can be keyed by it.
+const Revision = "2026-11-23.2"
+
 // Defaults and hard limits. The limits exist so that a hostile or broken file
 // cannot make the fingerprinter allocate gigabytes or decode for hours.
 const (
@@ -40,10 +46,13 @@ type Options struct {
 	Rate float64
 	// Kind is the hash algorithm (default models.KindPHash).
 	Kind models.HashKind
-	// Mirror adds a VariantMirror hash of the left-right flipped frame next
-	// to every full-frame hash. Use it for queries only: the index stores
-	// full-frame hashes of references and matches mirrored queries through
-	// the mirror variant.
+	// Mirror makes a query fingerprint. Besides the two VariantFull hashes
+	// every fingerprint has per sampled frame (the content and its central
+	// 70%), it adds the query-only variants VariantCrop75, VariantCrop85
+	// and, when the video shows a picture-in-picture inset, VariantInset;
+	// and for each of these hashes the hash of the left-right mirrored
+	// picture (variant MirrorOf(v)). References are fingerprinted without
+	// it: the index stores VariantFull hashes only.
 	Mirror bool
 	// MaxWidth, MaxHeight and MaxDuration (seconds) override the default
 	// limits when positive.
