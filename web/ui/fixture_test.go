@@ -47,7 +47,7 @@ type fixtureOpts struct {
 	now   func() time.Time
 }
 
-func newFixture(t *testing.T, o fixtureOpts) *fixture {
+func newFixture(t testing.TB, o fixtureOpts) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -108,7 +108,7 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	return f
 }
 
-func mustToken(t *testing.T, svc *claims.Service, role models.Role, org, name string) string {
+func mustToken(t testing.TB, svc *claims.Service, role models.Role, org, name string) string {
 	t.Helper()
 	plain, _, err := svc.CreateToken(context.Background(), operator, role, org, name)
 	if err != nil {
@@ -119,7 +119,7 @@ func mustToken(t *testing.T, svc *claims.Service, role models.Role, org, name st
 
 // mustVerdict submits a lifted verdict as the upload pipeline does and
 // returns the claim it opened.
-func mustVerdict(t *testing.T, svc *claims.Service, u models.Upload, m models.Match) string {
+func mustVerdict(t testing.TB, svc *claims.Service, u models.Upload, m models.Match) string {
 	t.Helper()
 	res, err := svc.OnVerdict(context.Background(), pipe, u, models.Verdict{Video: u.ID, Verdict: models.Lifted, Matches: []models.Match{m}})
 	if err != nil {
@@ -167,7 +167,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func sharedVideos(t *testing.T) videoFrames {
+func sharedVideos(t testing.TB) videoFrames {
 	t.Helper()
 	videos.once.Do(func() {
 		videos.dir, videos.err = os.MkdirTemp("", "copycat-ui-videos-")
