@@ -31,8 +31,10 @@ import (
 // listFlag is a repeatable string flag.
 type listFlag []string
 
+// String implements flag.Value.
 func (l *listFlag) String() string { return strings.Join(*l, ",") }
 
+// Set implements flag.Value, appending each occurrence.
 func (l *listFlag) Set(v string) error {
 	*l = append(*l, v)
 	return nil
@@ -243,6 +245,7 @@ func claimStates(store claims.Store) func(context.Context) (map[string]float64, 
 // fingerprinter fingerprints complaint originals the way references are.
 type fingerprinter struct{ c *pipeline.Checker }
 
+// Fingerprint implements web.Fingerprinter and ui.Fingerprinter.
 func (f fingerprinter) Fingerprint(ctx context.Context, path string) (models.Fingerprint, error) {
 	return f.c.FingerprintReference(ctx, path)
 }
@@ -256,6 +259,7 @@ type kafkaProcessor struct {
 	dir     string
 }
 
+// Process implements kafka.Processor.
 func (k *kafkaProcessor) Process(ctx context.Context, u models.Upload, path string) (models.UploadResult, error) {
 	p := models.Principal{Role: models.RolePipeline, Name: "kafka"}
 	if res, err := k.uploads.Result(ctx, p, u.ID); err == nil {
