@@ -82,12 +82,14 @@ install() {
   if ! "$venv/bin/python" -c 'import milvus, sys; sys.exit(milvus.__version__ != sys.argv[1])' \
       "$MILVUS_PIP_VERSION" 2>/dev/null; then
     mkdir -p "$base"
-    if ! python3 -m venv "$venv" >/dev/null 2>&1; then
-      # Debian ships venv (ensurepip) separately from python3.
-      say "installing python3-venv"
-      export DEBIAN_FRONTEND=noninteractive
-      apt-get update -qq
-      apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+    if ! command -v python3 >/dev/null || ! python3 -m venv "$venv" >/dev/null 2>&1; then
+      # Debian ships venv (ensurepip) separately from python3, and a
+      # minimal image may have no python3 at all.
+      say "installing python3 and python3-venv"
+      local sudo=""
+      [ "$(id -u)" = 0 ] || sudo=sudo
+      $sudo apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3 python3-venv >/dev/null
       rm -rf "$venv"
       python3 -m venv "$venv"
     fi

@@ -211,7 +211,8 @@ func distances(ns []models.Neighbor) []int {
 // searched with the same query frames; for IVF at several nprobe. Reported
 // per query frame: ns for each, ivf/flat and the recall of IVF against the
 // exact BIN_FLAT answer (hits found / hits that exist, radius search
-// without top-k).
+// without top-k). On Milvus 2.3.5 IVF recall is ~0.35 at every nprobe
+// (its range search ignores nprobe) for at most a 1.4x speed-up.
 func BenchmarkIndexTypes(b *testing.B) {
 	serverAddr(b)
 	n := benchN(b, 100_000)
