@@ -17,7 +17,8 @@ import (
 // CachedFingerprint wraps next with a cache of fingerprints on disk under
 // dir, keyed by the file's SHA-256, the fingerprint options and
 // models.FingerprintVersion, so that re-running an evaluation while tuning
-// the matcher does not decode the corpus again. Entries are written
+// the matcher does not decode the corpus again. fingerprint.Revision is part
+// of the key, so a change to the hashing never serves stale entries. Entries are written
 // atomically (temp file + rename); an unreadable entry is recomputed.
 func CachedFingerprint(dir string, next FingerprintFunc) FingerprintFunc {
 	return func(ctx context.Context, path string, opts fingerprint.Options) (models.Fingerprint, error) {
@@ -25,7 +26,7 @@ func CachedFingerprint(dir string, next FingerprintFunc) FingerprintFunc {
 		if err != nil {
 			return models.Fingerprint{}, err
 		}
-		key := fmt.Sprintf("v%d-%s-r%g-%s-m%t", models.FingerprintVersion, sum, opts.Rate, opts.Kind, opts.Mirror)
+		key := fmt.Sprintf("v%d-%s-%s-r%g-%s-m%t", models.FingerprintVersion, fingerprint.Revision, sum, opts.Rate, opts.Kind, opts.Mirror)
 		file := filepath.Join(dir, sum[:2], key+".json")
 		if b, err := os.ReadFile(file); err == nil {
 			var fp models.Fingerprint
