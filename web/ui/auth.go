@@ -37,7 +37,11 @@ const (
 func (h *handler) withSession(fn func(http.ResponseWriter, *http.Request, *visit)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		v, ok := h.session(w, r)
+		v, ok, err := h.session(w, r)
+		if err != nil {
+			h.fail(w, r, nil, err)
+			return
+		}
 		if !ok {
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {
 				http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
@@ -62,29 +66,29 @@ func (h *handler) withSession(fn func(http.ResponseWriter, *http.Request, *visit
 }
 
 // session returns the visit of a live session whose token still
-// authenticates; a session whose token was revoked is ended.
-func (h *handler) session(w http.ResponseWriter, r *http.Request) (*visit, bool) {
+// authenticates; a session whose token was revoked is ended. err is set
+// only when the token could not be checked at all (the store is down): the
+// session is kept and the request fails, rather than signing people out.
+func (h *handler) session(w http.ResponseWriter, r *http.Request) (*visit, bool, error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {
-		return nil, false
+		return nil, false, nil
 	}
 	s, ok := h.sessions.get(c.Value)
 	if !ok {
 		http.SetCookie(w, h.cookie(r, sessionCookie, "", -1))
-		return nil, false
+		return nil, false, nil
 	}
 	p, err := h.deps.Auth.Authenticate(r.Context(), s.token)
 	if err != nil {
 		if models.ErrorCode(err) != models.EUnauthorized {
-			// The store is down or similar: keep the session, refuse this one request.
-			h.log.Error("ui: authenticate session token", "err", err)
-			return nil, false
+			return nil, false, models.WrapError(models.EUnavailable, err, "cannot check your session right now; try again shortly")
 		}
 		h.sessions.delete(s.id)
 		http.SetCookie(w, h.cookie(r, sessionCookie, "", -1))
-		return nil, false
+		return nil, false, nil
 	}
-	return &visit{p: p, s: s}, true
+	return &visit{p: p, s: s}, true, nil
 }
 
 // parseForm reads a POST body within its size limit.
@@ -125,8 +129,10 @@ func sameOrigin(r *http.Request) bool {
 
 // home sends each role to its start page.
 func (h *handler) home(w http.ResponseWriter, r *http.Request) {
-	v, ok := h.session(w, r)
+	v, ok, err := h.session(w, r)
 	switch {
+	case err != nil:
+		h.fail(w, r, nil, err)
 	case !ok:
 		http.Redirect(w, r, "/signin", http.StatusSeeOther)
 	case v.rightsHolder():
@@ -143,7 +149,7 @@ type signinData struct {
 
 func (h *handler) signinForm(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	if v, ok := h.session(w, r); ok {
+	if v, ok, _ := h.session(w, r); ok {
 		http.Redirect(w, r, startPage(v), http.StatusSeeOther)
 		return
 	}

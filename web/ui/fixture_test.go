@@ -22,6 +22,7 @@ import (
 // claims the way the upload pipeline opens them, and the pages on top.
 type fixture struct {
 	svc     *claims.Service
+	store   *sqlite.Store
 	handler http.Handler
 	// Plaintext tokens by who holds them.
 	reviewer, tiktok, kwai, pipeline string
@@ -60,7 +61,7 @@ func newFixture(t testing.TB, o fixtureOpts) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{svc: svc}
+	f := &fixture{svc: svc, store: st}
 	f.reviewer = mustToken(t, svc, models.RoleReviewer, "", "rita-reviewer")
 	f.tiktok = mustToken(t, svc, models.RoleRightsHolder, "tiktok", "tina-tiktok")
 	f.kwai = mustToken(t, svc, models.RoleRightsHolder, "kwai", "kai-kwai")

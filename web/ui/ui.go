@@ -1,8 +1,8 @@
 // Package ui is the browser face of copycat: the reviewer queue and claim
 // pages for trust-and-safety, and the complaint pages for rights holders.
 // Pages are rendered on the server with html/template from assets embedded
-// in the binary, so `copycat serve` needs no front-end build or server; the
-// only script is none at all.
+// in the binary, so `copycat serve` needs no front-end build or server, and
+// the pages carry no JavaScript at all.
 //
 // Sign-in exchanges an API token for a session cookie (HttpOnly,
 // SameSite=Strict, Secure over TLS); the token stays in server memory and is

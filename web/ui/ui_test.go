@@ -701,3 +701,21 @@ func TestComplaintsOverviewPaging(t *testing.T) {
 		wantStatus(t, resp, body, http.StatusBadRequest)
 	}
 }
+
+func TestStoreDownKeepsSessionAndSays503(t *testing.T) {
+	f := newFixture(t, fixtureOpts{})
+	c := newClient(t, f.handler)
+	c.signIn(f.reviewer)
+	if err := f.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := c.get("/queue")
+	wantStatus(t, resp, body, http.StatusServiceUnavailable)
+	if !strings.Contains(body, "cannot check your session right now") {
+		t.Errorf("no clear message:\n%s", body)
+	}
+	h := f.handler.(*handler)
+	if h.sessions.len() != 1 {
+		t.Errorf("%d sessions after an outage, want the one kept", h.sessions.len())
+	}
+}
