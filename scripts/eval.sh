@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# scripts/eval.sh [SEED] — accuracy of copycat on the labelled corpus.
+#
+# Fetches the real clips (../shared/corpus/get_videos.sh into $CACHE/videos),
+# builds the corpus for SEED (default 1) into $CACHE/corpus-seedSEED unless it
+# is already complete, builds copycat and runs `copycat eval` on it. The
+# fingerprints of corpus files are cached under $CACHE/eval-data/fpcache, so
+# a re-run after a matcher change only re-matches.
+#   SEED=2 scripts/eval.sh      another corpus: a figure that holds for one
+#                               seed only is tuned to it
+#   JSON=1 scripts/eval.sh      the report as JSON
+#   CORPUS_TOOLS=DIR            where get_videos.sh and make_corpus.py live
+#                               (default ../shared/corpus next to the repo)
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cache="${CACHE:-$root/.cache}"
+seed="${1:-${SEED:-1}}"
+tools="${CORPUS_TOOLS:-$root/../shared/corpus}"
+videos="$cache/videos"
+corpus="$cache/corpus-seed$seed"
+
+log() { echo "eval.sh: $*" >&2; }
+
+case "$seed" in ''|*[!0-9]*) log "SEED must be a number, got '$seed'"; exit 2 ;; esac
+[ -x "$tools/get_videos.sh" ] && [ -f "$tools/make_corpus.py" ] || {
+  log "corpus tools not found in $tools (set CORPUS_TOOLS)"; exit 1; }
+
+# What the tools need, installed once on a clean Debian machine.
+need=()
+command -v ffmpeg >/dev/null || need+=(ffmpeg)
+command -v python3 >/dev/null || need+=(python3)
+command -v npm >/dev/null || need+=(npm)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "installing ${need[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    log "missing ${need[*]}: install them (or run as root on Debian)"; exit 1
+  fi
+fi
+
+mkdir -p "$cache"
+log "fetching clips into $videos"
+"$tools/get_videos.sh" "$videos" >&2
+
+if [ ! -f "$corpus/truth.csv" ] || [ ! -f "$corpus/README.txt" ]; then
+  # Built aside and moved into place, so an interrupted build is redone.
+  rm -rf "$corpus.tmp"
+  log "building corpus seed $seed into $corpus (a few minutes)"
+  python3 "$tools/make_corpus.py" --sources "$videos" --out "$corpus.tmp" --seed "$seed" >&2
+  rm -rf "$corpus"
+  mv "$corpus.tmp" "$corpus"
+fi
+
+(cd "$root" && go build -o "$cache/copycat" ./cmd/copycat)
+args=(eval --corpus "$corpus" --data "$cache/eval-data")
+[ "${JSON:-0}" = 1 ] && args+=(--json)
+exec "$cache/copycat" "${args[@]}"
