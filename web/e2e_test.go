@@ -20,9 +20,14 @@ import (
 // same upload id is checked again (identical answer, no second claim), an
 // unrelated clip is clean, and a reviewer reads the evidence, looks at the
 // frames and upholds the claim, which lands in the audit trail.
-func TestEndToEnd(t *testing.T) {
+func TestEndToEnd(t *testing.T) { endToEnd(t, envOptions{}) }
+
+// TestEndToEndPostgres is TestEndToEnd with the PostgreSQL claims store.
+func TestEndToEndPostgres(t *testing.T) { endToEnd(t, envOptions{postgres: true}) }
+
+func endToEnd(t *testing.T, opts envOptions) {
+	e := newTestEnv(t, opts)
 	c := testClips(t)
-	e := newTestEnv(t, envOptions{})
 	admin, pipe, rev := e.tokens[models.RoleAdmin], e.tokens[models.RolePipeline], e.tokens[models.RoleReviewer]
 
 	ct, body := multipartBody(t, map[string]string{"id": "tiktok:1", "platform": "tiktok", "author": "@origin", "url": "https://tiktok.example/1"}, "video", c.reference)

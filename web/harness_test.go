@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/copycat-video/copycat/claims"
+	"github.com/copycat-video/copycat/claims/postgres"
 	"github.com/copycat-video/copycat/claims/sqlite"
 	"github.com/copycat-video/copycat/fingerprint"
 	"github.com/copycat-video/copycat/index"
@@ -53,6 +54,36 @@ type testEnv struct {
 type envOptions struct {
 	limits       Limits
 	uploadLimits pipeline.UploadLimits
+	// postgres runs the claims store on the PostgreSQL named by
+	// COPYCAT_TEST_POSTGRES (in a fresh schema) instead of SQLite.
+	postgres bool
+}
+
+// openTestStore opens the claims store a test environment asks for.
+func openTestStore(t testing.TB, ctx context.Context, dir string, pg bool) claims.Store {
+	t.Helper()
+	if !pg {
+		store, err := sqlite.OpenDir(ctx, dir)
+		if err != nil {
+			t.Fatalf("open store: %v", err)
+		}
+		return store
+	}
+	url := os.Getenv("COPYCAT_TEST_POSTGRES")
+	if url == "" {
+		t.Skip("set COPYCAT_TEST_POSTGRES=postgres://... to run against a real PostgreSQL (scripts/postgres.sh up prints it)")
+	}
+	schema := "copycat_web_" + newID("")
+	store, err := postgres.Open(ctx, url, postgres.Options{Schema: schema, MaxConns: 8})
+	if err != nil {
+		t.Fatalf("open postgres store: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := postgres.DropSchema(context.Background(), url, schema); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	return store
 }
 
 func newTestEnv(t testing.TB, opts envOptions) *testEnv {
@@ -63,10 +94,7 @@ func newTestEnv(t testing.TB, opts envOptions) *testEnv {
 	if err := os.MkdirAll(local, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	store, err := sqlite.OpenDir(ctx, filepath.Join(data, "claims"))
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
+	store := openTestStore(t, ctx, filepath.Join(data, "claims"), opts.postgres)
 	idx, err := index.OpenEmbedded(filepath.Join(data, "index"), index.EmbeddedOptions{})
 	if err != nil {
 		t.Fatalf("open index: %v", err)

@@ -49,8 +49,13 @@ func matrixPath(pattern string) string {
 // it must never get 401/403 or a server error; a request without a valid
 // token must get 401 on every protected route. Nothing may change in the
 // store.
-func TestRoleMatrix(t *testing.T) {
-	e := newTestEnv(t, envOptions{})
+func TestRoleMatrix(t *testing.T) { roleMatrix(t, envOptions{}) }
+
+// TestRoleMatrixPostgres is TestRoleMatrix with the PostgreSQL claims store.
+func TestRoleMatrixPostgres(t *testing.T) { roleMatrix(t, envOptions{postgres: true}) }
+
+func roleMatrix(t *testing.T, opts envOptions) {
+	e := newTestEnv(t, opts)
 	// Denied requests first: none of them may change anything.
 	before := storeSnapshot(t, e)
 	for _, rt := range e.srv.routes {
@@ -105,8 +110,14 @@ func TestRoleMatrix(t *testing.T) {
 // TestCrossOrganisation files a complaint as organisation A and checks that
 // a rights holder of organisation B can neither see nor act on it: every
 // attempt is 404 (indistinguishable from an unknown id) and nothing changes.
-func TestCrossOrganisation(t *testing.T) {
-	e := newTestEnv(t, envOptions{})
+func TestCrossOrganisation(t *testing.T) { crossOrganisation(t, envOptions{}) }
+
+// TestCrossOrganisationPostgres is TestCrossOrganisation with the
+// PostgreSQL claims store.
+func TestCrossOrganisationPostgres(t *testing.T) { crossOrganisation(t, envOptions{postgres: true}) }
+
+func crossOrganisation(t *testing.T, opts envOptions) {
+	e := newTestEnv(t, opts)
 	rhA := e.tokens[models.RoleRightsHolder]
 	r := e.doJSON("POST", "/v1/complaints", rhA, map[string]any{
 		"original":   map[string]any{"reference_id": "orga-original", "first_published": map[string]any{"platform": "youtube"}},
