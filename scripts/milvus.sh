@@ -41,7 +41,7 @@ addr=127.0.0.1:$port
 tick_ms=${COPYCAT_MILVUS_TICK_MS:-50}
 # Bounded waits, in seconds.
 start_timeout=${COPYCAT_MILVUS_START_TIMEOUT:-180}
-stop_timeout=${COPYCAT_MILVUS_STOP_TIMEOUT:-60}
+stop_timeout=${COPYCAT_MILVUS_STOP_TIMEOUT:-120}
 
 say() { echo "milvus: $*" >&2; }
 
@@ -114,6 +114,11 @@ for comp in ("rootCoord", "proxy", "queryCoord", "queryNode",
              "indexNode", "dataCoord", "dataNode"):
     cfg.set(comp + ".ip", "127.0.0.1")
 cfg.set("proxy.timeTickInterval", tick_ms)
+# On SIGTERM a query node waits for its segments to move to another query
+# node, which a standalone server never has, until this timeout (Milvus's
+# default: 1800 s). After it Milvus quits on its own; everything it had
+# acknowledged is already in its write-ahead log.
+cfg.set("common.gracefulStopTimeout", 10)
 # resolve() fails if the proxy port is taken and picks free ports for the
 # internal components.
 cfg.resolve()
