@@ -119,7 +119,7 @@ const (
 	padMinDetail = 2.0  // centre detail below which nothing is decided (flat picture)
 	padMinBand   = 0.06 // smallest band, as a share of the side
 	padMaxBand   = 0.42 // largest band: the picture keeps at least 16% of the side
-	padBandLow   = 0.85 // share of low-detail lines the bands must have
+	padBandLow   = 0.75 // share of low-detail lines the bands must have
 	padJump      = 2.5  // detail inside the boundary / detail outside it
 	padEps       = 0.15 // regularises the ratios on very calm padding
 	// A brightness step at the boundary must be this many times larger
@@ -194,8 +194,9 @@ func padBand(e, x []float64) (k int, score float64) {
 		if float64(bandLow) < padBandLow*float64(2*c) {
 			continue
 		}
-		band := (sum[c] + sum[n] - sum[n-c]) / float64(2*c)
-		if band > padLowRatio*mean(c, n-c) {
+		// The typical band line must be calm next to the picture; the
+		// median ignores the lines of a caption or logo on the band.
+		if bandMedian(e, c) > padLowRatio*mean(c, n-c) {
 			continue
 		}
 		// The boundary must show on at least one side, as a jump in
@@ -232,6 +233,16 @@ func padBand(e, x []float64) (k int, score float64) {
 		}
 	}
 	return k, score
+}
+
+// bandMedian returns the median detail of lines [0,c) and [n-c,n) of e.
+func bandMedian(e []float64, c int) float64 {
+	n := len(e)
+	b := make([]float64, 0, 2*c)
+	b = append(b, e[:c]...)
+	b = append(b, e[n-c:]...)
+	sort.Float64s(b)
+	return b[len(b)/2]
 }
 
 // lineDetail returns, per row of r (rows true) or per column, the mean
