@@ -24,7 +24,7 @@ type Policy struct {
 // DefaultPolicy is the operating point measured on the labelled corpus
 // (see README: accuracy).
 func DefaultPolicy() Policy {
-	return Policy{MinScore: 0.5, MinDuration: 2.0, MinCoverage: 0.1}
+	return Policy{MinScore: 0.5, MinDuration: 2.5, MinCoverage: 0.1}
 }
 
 // Significant reports whether mt clears the policy's thresholds.
