@@ -29,10 +29,11 @@ command -v ffmpeg >/dev/null || {
 }
 
 log "fetching real clips into $videos"
-SKIP_NPM=${SKIP_NPM:-1} "$tools/get_videos.sh" "$videos" >/dev/null
+"$tools/get_videos.sh" "$videos" >/dev/null
 
 (cd "$root" && go build -o "$cache/copycat" ./cmd/copycat)
-cc() { "$cache/copycat" "$@" --data "$demo/data"; }
+export COPYCAT_DATA="$demo/data"
+cc() { "$cache/copycat" "$@"; }
 
 rm -rf "$demo"
 mkdir -p "$demo/refs" "$demo/uploads"
