@@ -5,14 +5,11 @@ GO ?= go
 BIN := bin/copycat
 # Everything downloaded or started for development lives here, never in git.
 CACHE ?= $(CURDIR)/.cache
-CORPUS_SRC ?= $(CACHE)/videos
-CORPUS ?= $(CACHE)/corpus-seed1
 SEED ?= 1
-DATA ?= $(CACHE)/demo-data
 export GOFLAGS := -buildvcs=false
 
 .PHONY: setup build test test-short lint vet bench demo eval services services-up services-down \
-        milvus-up milvus-down postgres-up postgres-down kafka-up kafka-down fuzz clean
+        milvus-up milvus-down postgres-up postgres-down kafka-up kafka-down browser-up loadtest fuzz clean
 
 ## setup: install the system packages copycat needs (idempotent) and Go modules
 setup:
@@ -48,9 +45,22 @@ bench:
 fuzz:
 	scripts/fuzz.sh $${FUZZTIME:-20s}
 
+## demo: the main job on embedded defaults — fetch real clips, import
+## references, check edited copies and a re-upload (scripts/demo.sh)
+demo:
+	scripts/demo.sh
+
+## eval: build the labelled corpus for SEED (default 1) and score copycat on it
+eval:
+	SEED=$(SEED) scripts/eval.sh
+
+## loadtest: bounded HTTP load test of copycat serve (p50/p99, req/s)
+loadtest:
+	scripts/loadtest.sh
+
 ## services-up: start the real servers integration tests use and print the
 ## variables that switch those tests on
-services-up: postgres-up milvus-up kafka-up
+services-up: postgres-up milvus-up kafka-up browser-up
 
 services-down: kafka-down milvus-down postgres-down
 
@@ -66,6 +76,8 @@ kafka-up:
 	scripts/kafka.sh up
 kafka-down:
 	scripts/kafka.sh down
+browser-up:
+	scripts/browser.sh
 
 clean:
 	rm -rf bin
