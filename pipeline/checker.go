@@ -138,8 +138,9 @@ type CheckMeta struct {
 	UploadID string
 	// Published is when the upload was published (zero: now).
 	Published time.Time
-	// MinScore leaves matches scoring below it out of the verdict (0: the
-	// policy's MinScore). The decision always considers every match.
+	// MinScore leaves matches scoring below it out of the verdict; 0 lists
+	// the matches the policy finds significant (score, duration and
+	// coverage). The decision always considers every match.
 	MinScore float64
 	// AllMatches lists every candidate whatever its score (for ranking).
 	AllMatches bool
@@ -240,12 +241,11 @@ func (c *Checker) CheckFingerprint(ctx context.Context, fp models.Fingerprint, m
 	}, videos)
 	decision, _ := c.policy.Decide(matches, meta.Published)
 	verdict.Verdict = decision
-	min := meta.MinScore
-	if min <= 0 {
-		min = c.policy.MinScore
-	}
 	for _, mt := range matches {
-		if meta.AllMatches || mt.Score >= min {
+		switch {
+		case meta.AllMatches,
+			meta.MinScore > 0 && mt.Score >= meta.MinScore,
+			meta.MinScore <= 0 && c.policy.Significant(mt):
 			verdict.Matches = append(verdict.Matches, mt)
 		}
 	}
