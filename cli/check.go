@@ -79,7 +79,7 @@ func runCheck(ctx context.Context, env *Env, args []string) error {
 	}
 	bf := env.backendFlags(fs)
 	asJSON := fs.Bool("json", false, "one JSON object per video per line")
-	minScore := fs.Float64("min-score", -1, "list matches scoring at least S (default: the policy's threshold; 0: every candidate)")
+	minScore := fs.Float64("min-score", -1, "list matches scoring at least S (default: the matches significant under the policy; 0: every candidate)")
 	record := fs.Bool("record", false, "also index each checked video as an upload of our own platform (platform self)")
 	if err := parse(fs, args); err != nil {
 		return err
