@@ -11,7 +11,7 @@ type Upload struct {
 	ID        string    `json:"upload_id"`
 	VideoURI  string    `json:"video_uri,omitempty"`
 	Uploader  string    `json:"uploader,omitempty"`
-	Published time.Time `json:"published_at,omitempty"`
+	Published time.Time `json:"published_at,omitzero"`
 	// Metadata is passed through untouched from the platform.
 	Metadata json.RawMessage `json:"platform_metadata,omitempty"`
 }

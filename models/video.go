@@ -20,7 +20,7 @@ type Video struct {
 	ExternalID string    `json:"external_id,omitempty"`
 	URL        string    `json:"url,omitempty"`
 	Author     string    `json:"author,omitempty"`
-	Published  time.Time `json:"published,omitempty"`
+	Published  time.Time `json:"published,omitzero"`
 	// Duration in seconds of the indexed footage, needed for reference
 	// coverage.
 	Duration float64 `json:"duration"`
