@@ -50,9 +50,13 @@ type Corpus struct {
 	Truth      []Truth
 }
 
-// QueryPath and ReferencePath locate the video files.
-func (c *Corpus) QueryPath(id string) string     { return filepath.Join(c.Dir, "queries", id+".mp4") }
-func (c *Corpus) ReferencePath(id string) string { return filepath.Join(c.Dir, "references", id+".mp4") }
+// QueryPath is where the video of query id lives.
+func (c *Corpus) QueryPath(id string) string { return filepath.Join(c.Dir, "queries", id+".mp4") }
+
+// ReferencePath is where the video of reference id lives.
+func (c *Corpus) ReferencePath(id string) string {
+	return filepath.Join(c.Dir, "references", id+".mp4")
+}
 
 // Load reads truth.csv, queries.csv and references.csv from dir.
 func Load(dir string) (*Corpus, error) {
