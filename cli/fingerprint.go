@@ -84,7 +84,6 @@ func runFingerprint(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	quietDecoder(env)
 	opts := fingerprint.Options{Rate: *rate, Kind: k, Mirror: *mirror}
 	if *rate <= 0 {
 		return models.Errorf(models.EInvalid, "--rate must be positive")

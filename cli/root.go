@@ -75,6 +75,9 @@ func (env *Env) main(ctx context.Context, args []string) int {
 		fmt.Fprintf(env.Stderr, "copycat: unknown command %q (see copycat help)\n", args[0])
 		return 2
 	}
+	// Every command may decode video; FFmpeg's own chatter on stderr would
+	// break the one-line error contract, so it is silenced once here.
+	quietDecoder(env)
 	err := c.run(ctx, env, args[1:])
 	return env.exit(args[0], err)
 }
