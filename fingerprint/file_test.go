@@ -341,6 +341,23 @@ func TestFrame(t *testing.T) {
 			t.Errorf("t=%g: size %v, want 960x540", at, s)
 		}
 	}
+	// A time past the end gives the last frame, not the first (the frames
+	// skipped on the way there were never decoded).
+	frame := func(at float64) []byte {
+		t.Helper()
+		b, err := Frame(context.Background(), p, at)
+		if err != nil {
+			t.Fatalf("t=%g: %v", at, err)
+		}
+		return b
+	}
+	last, beyond, first := frame(2.96), frame(10), frame(0)
+	if !bytes.Equal(beyond, last) {
+		t.Error("t past the end did not give the last frame")
+	}
+	if bytes.Equal(beyond, first) {
+		t.Error("t past the end gave the first frame")
+	}
 	// The frame at t hashes like the frame File sampled at t.
 	fp, err := File(context.Background(), p, Options{})
 	if err != nil {
