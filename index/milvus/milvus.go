@@ -154,7 +154,10 @@ type Target struct {
 	Prefix string // collection prefix
 }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var (
+	nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	hostRE = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$`)
+)
 
 // ParseTarget parses "milvus://host:port/prefix", "host:port/prefix" or
 // "host:port" (prefix DefaultPrefix). The port defaults to 19530.
@@ -179,6 +182,9 @@ func ParseTarget(s string) (Target, error) {
 	host, port := u.Hostname(), u.Port()
 	if host == "" {
 		return Target{}, models.Errorf(models.EInvalid, "milvus address %q: no host", s)
+	}
+	if net.ParseIP(host) == nil && !hostRE.MatchString(host) {
+		return Target{}, models.Errorf(models.EInvalid, "milvus address %q: bad host %q", s, host)
 	}
 	if port == "" {
 		port = "19530"

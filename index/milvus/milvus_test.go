@@ -95,6 +95,8 @@ func TestParseTarget(t *testing.T) {
 		{in: "milvus://[::1]:19530/c", want: Target{"[::1]:19530", "c"}},
 		{in: "milvus://h:19530/", want: Target{"h:19530", DefaultPrefix}},
 		{in: "", err: true},
+		{in: "::", err: true},
+		{in: "milvus://h%2Fx:19530/c", err: true},
 		{in: "   ", err: true},
 		{in: "http://h:19530/c", err: true},
 		{in: "milvus:///c", err: true},
