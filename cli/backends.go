@@ -5,6 +5,7 @@ import (
 	"flag"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/copycat-video/copycat/index"
 	"github.com/copycat-video/copycat/index/milvus"
@@ -22,19 +23,38 @@ func (env *Env) indexFlag(fs *flag.FlagSet) *string {
 // dataDir/index), "embedded:DIR" or a plain directory path for an embedded
 // index elsewhere, or "milvus://host:port/collection" for the Milvus
 // backend (its collections are created on first use, as the embedded
-// index creates its directory).
+// index creates its directory). A short-lived command gives up on an
+// unreachable Milvus after a few tries.
 func openIndex(ctx context.Context, env *Env, dataDir, indexURL string) (index.Index, error) {
-	_ = ctx
+	return openIndexRetry(ctx, env, dataDir, indexURL, milvus.RetryPolicy{})
+}
+
+// openServerIndex is openIndex for long-running processes (serve, consume):
+// a Milvus that is still starting or briefly away is waited for with capped
+// backoff until ctx ends, instead of crashing the server.
+func openServerIndex(ctx context.Context, env *Env, dataDir, indexURL string) (index.Index, error) {
+	return openIndexRetry(ctx, env, dataDir, indexURL, milvus.RetryPolicy{Attempts: 1 << 20, Max: 30 * time.Second})
+}
+
+func openIndexRetry(ctx context.Context, env *Env, dataDir, indexURL string, retry milvus.RetryPolicy) (index.Index, error) {
+	dir := indexURL
 	switch {
 	case indexURL == "":
-		return index.OpenEmbedded(filepath.Join(dataDir, "index"), index.EmbeddedOptions{Log: env.Log})
+		dir = filepath.Join(dataDir, "index")
 	case strings.HasPrefix(indexURL, "embedded:"):
-		return index.OpenEmbedded(strings.TrimPrefix(indexURL, "embedded:"), index.EmbeddedOptions{Log: env.Log})
+		dir = strings.TrimPrefix(indexURL, "embedded:")
 	case strings.HasPrefix(indexURL, "milvus://"):
-		return milvus.Open(ctx, indexURL, milvus.Options{Logger: env.Log, Create: true})
+		m, err := milvus.Open(ctx, indexURL, milvus.Options{Logger: env.Log, Create: true, Retry: retry})
+		if err != nil {
+			return nil, err // never a typed nil inside the interface
+		}
+		return m, nil
 	case strings.Contains(indexURL, "://"):
 		return nil, models.Errorf(models.EInvalid, "unknown index backend %q", indexURL)
-	default:
-		return index.OpenEmbedded(indexURL, index.EmbeddedOptions{Log: env.Log})
 	}
+	e, err := index.OpenEmbedded(dir, index.EmbeddedOptions{Log: env.Log})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
 }

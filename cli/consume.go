@@ -103,7 +103,7 @@ flags:`)
 // by default, or PostgreSQL) and the pipeline's UploadService, acting as the
 // pipeline principal. The returned function closes what it opened.
 func newUploadProcessor(ctx context.Context, env *Env, dataDir, db, indexURL string) (kafka.Processor, func(), error) {
-	idx, err := openIndex(ctx, env, dataDir, indexURL)
+	idx, err := openServerIndex(ctx, env, dataDir, indexURL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open index: %w", err)
 	}

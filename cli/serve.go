@@ -77,7 +77,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("create %s: %w", uploadDir, err)
 	}
 
-	idx, err := openIndex(ctx, env, *data, *idxURL)
+	idx, err := openServerIndex(ctx, env, *data, *idxURL)
 	if err != nil {
 		return fmt.Errorf("open index: %w", err)
 	}

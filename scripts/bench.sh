@@ -10,6 +10,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .cache
+# Servers started by `make services-up` switch on the benchmarks that need them
+# (Milvus against the embedded index, PostgreSQL against SQLite).
+for f in .cache/milvus.env .cache/postgres.env .cache/kafka.env; do
+  # shellcheck disable=SC1090
+  [ -f "$f" ] && source "$f"
+done
 out=.cache/bench.txt
 go test -run '^$' -bench "${BENCH:-.}" -benchtime "${BENCHTIME:-1x}" -benchmem -timeout 60m ${PKGS:-./...} | tee "$out"
 echo "bench: results in $out"
