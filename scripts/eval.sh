@@ -9,6 +9,8 @@
 #   SEED=2 scripts/eval.sh      another corpus: a figure that holds for one
 #                               seed only is tuned to it
 #   JSON=1 scripts/eval.sh      the report as JSON
+#   CORPUS_ONLY=1 scripts/eval.sh   only fetch the clips and build the corpus;
+#                               prints its path
 #   CORPUS_TOOLS=DIR            where get_videos.sh and make_corpus.py live
 #                               (default ../shared/corpus next to the repo)
 set -euo pipefail
@@ -51,6 +53,12 @@ if [ ! -f "$corpus/truth.csv" ] || [ ! -f "$corpus/README.txt" ]; then
   python3 "$tools/make_corpus.py" --sources "$videos" --out "$corpus.tmp" --seed "$seed" >&2
   rm -rf "$corpus"
   mv "$corpus.tmp" "$corpus"
+fi
+
+# CORPUS_ONLY=1: stop here (CI builds the corpus for the corpus tests).
+if [ "${CORPUS_ONLY:-0}" = 1 ]; then
+  echo "$corpus"
+  exit 0
 fi
 
 (cd "$root" && go build -o "$cache/copycat" ./cmd/copycat)
