@@ -15,7 +15,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache="${CACHE:-$root/.cache}"
 tools="${CORPUS_TOOLS:-$root/../shared/corpus}"
-videos="$cache/videos"
+# Not under .cache: make_corpus.py skips every source below a dot directory.
+videos="${COPYCAT_VIDEOS:-$root/build/videos}"
 demo="$cache/demo"
 
 log() { printf '\n== %s\n' "$*"; }

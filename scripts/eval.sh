@@ -19,7 +19,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache="${CACHE:-$root/.cache}"
 seed="${1:-${SEED:-1}}"
 tools="${CORPUS_TOOLS:-$root/../shared/corpus}"
-videos="$cache/videos"
+# Not under .cache: make_corpus.py skips every source below a dot directory.
+videos="${COPYCAT_VIDEOS:-$root/build/videos}"
 corpus="$cache/corpus-seed$seed"
 
 log() { echo "eval.sh: $*" >&2; }
