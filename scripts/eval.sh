@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/eval.sh [SEED] — accuracy of copycat on the labelled corpus.
 #
-# Fetches the real clips (../shared/corpus/get_videos.sh into $CACHE/videos),
+# Fetches the real clips (../shared/corpus/get_videos.sh into build/videos),
 # builds the corpus for SEED (default 1) into $CACHE/corpus-seedSEED unless it
 # is already complete, builds copycat and runs `copycat eval` on it. The
 # fingerprints of corpus files are cached under $CACHE/eval-data/fpcache, so
