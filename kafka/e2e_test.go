@@ -192,8 +192,13 @@ func TestEndToEndRealKafka(t *testing.T) {
 	if os.Getenv("COPYCAT_CORPUS") != "" {
 		t.Logf("through Kafka: %d of %d positive queries flagged (%d naming a true reference), %d false lifts on %d negatives, %d verdict records for %d uploads",
 			flagged, positives, rightRef, falseFlags, negatives, countAll(got), len(uploads))
-		if rightRef == 0 {
-			t.Errorf("no positive query was matched to its reference through the hook")
+		// The same floors as the accuracy test of `copycat eval`, through
+		// the hook: the hook must not cost accuracy.
+		if rightRef < positives*85/100 {
+			t.Errorf("only %d of %d positive queries were matched to a true reference through the hook", rightRef, positives)
+		}
+		if falseFlags != 0 {
+			t.Errorf("%d negative queries were flagged as lifted through the hook", falseFlags)
 		}
 	} else {
 		// clip-0 and copy-0 are checked concurrently: whichever the
