@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/copycat-video/copycat/models"
+	"github.com/copycat-video/copycat/web/httpstatus"
 )
 
 // errorBody is the one JSON error shape every route answers with:
@@ -20,32 +21,19 @@ type errorDetail struct {
 	Message string `json:"message"`
 }
 
-// statusOf is the single mapping from application error codes to HTTP
-// statuses; no handler picks a status for an error on its own.
+// statusOf maps an error code to an HTTP status: the codes that exist only
+// at the HTTP edge here, every application code through httpstatus.Of, the
+// mapping the pages share. No handler picks a status for an error on its own.
 func statusOf(code string) int {
 	switch code {
-	case models.EInvalid:
-		return http.StatusBadRequest
-	case models.EUnauthorized:
-		return http.StatusUnauthorized
-	case models.EForbidden:
-		return http.StatusForbidden
-	case models.ENotFound:
-		return http.StatusNotFound
-	case models.EConflict:
-		return http.StatusConflict
-	case models.ETooLarge:
-		return http.StatusRequestEntityTooLarge
 	case eRateLimited:
 		return http.StatusTooManyRequests
 	case eMethodNotAllowed:
 		return http.StatusMethodNotAllowed
 	case eUnsupportedMedia:
 		return http.StatusUnsupportedMediaType
-	case models.EUnavailable:
-		return http.StatusServiceUnavailable
 	}
-	return http.StatusInternalServerError
+	return httpstatus.Of(code)
 }
 
 // Codes that only exist at the HTTP edge. They are not in models because no

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/copycat-video/copycat/models"
+	"github.com/copycat-video/copycat/web/httpstatus"
 )
 
 // view is what every page template gets: the layout's fields plus the
@@ -87,27 +88,9 @@ func newView(v *visit, title, nav string) *view {
 	return out
 }
 
-// statusOf maps an application error code to an HTTP status; the one place
-// in this package that does.
-func statusOf(code string) int {
-	switch code {
-	case models.EInvalid:
-		return http.StatusBadRequest
-	case models.ENotFound:
-		return http.StatusNotFound
-	case models.EUnauthorized:
-		return http.StatusUnauthorized
-	case models.EForbidden:
-		return http.StatusForbidden
-	case models.EConflict:
-		return http.StatusConflict
-	case models.ETooLarge:
-		return http.StatusRequestEntityTooLarge
-	case models.EUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
+// statusOf maps an application error code to an HTTP status, the same way
+// the JSON API does.
+func statusOf(code string) int { return httpstatus.Of(code) }
 
 type errorData struct {
 	Status  int
