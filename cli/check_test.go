@@ -6,14 +6,16 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/copycat-video/copycat/internal/testvideo"
 )
 
 // TestCheckJSONShape pins the documented --json line: exactly these keys,
 // one object per input, matches sorted by score.
 func TestCheckJSONShape(t *testing.T) {
 	dir, data := t.TempDir(), t.TempDir()
-	ref := makeClip(t, dir, "orig.mp4", "testsrc2=size=320x240:rate=25:duration=6")
-	other := makeClip(t, dir, "other.mp4", "life=size=320x240:rate=25:mold=10:ratio=0.3:seed=3", "-t", "6")
+	ref := testvideo.Generate(t, dir, "orig.mp4", "testsrc2=size=320x240:rate=25:duration=6")
+	other := testvideo.Generate(t, dir, "other.mp4", "life=size=320x240:rate=25:mold=10:ratio=0.3:seed=3", "-t", "6")
 	if code, _, errs := run(t, "refs", "add", "--data", data, "--platform", "tiktok", "--author", "@amy", "--url", "https://tiktok/1", "--published", "2024-02-03T04:05:06Z", ref); code != 0 {
 		t.Fatalf("refs add: %s", errs)
 	}
@@ -76,8 +78,8 @@ func TestCheckJSONShape(t *testing.T) {
 
 func TestCheckRecordThenDuplicate(t *testing.T) {
 	dir, data := t.TempDir(), t.TempDir()
-	up := makeClip(t, dir, "upload.mp4", "testsrc2=size=320x240:rate=25:duration=6")
-	again := makeClip(t, dir, "reupload.mp4", "testsrc2=size=320x240:rate=25:duration=6", "-vf", "hflip,scale=200:150")
+	up := testvideo.Generate(t, dir, "upload.mp4", "testsrc2=size=320x240:rate=25:duration=6")
+	again := testvideo.Generate(t, dir, "reupload.mp4", "testsrc2=size=320x240:rate=25:duration=6", "-vf", "hflip,scale=200:150")
 	if code, out, errs := run(t, "check", "--data", data, "--json", "--record", up); code != 0 || !strings.Contains(out, `"verdict":"clean"`) {
 		t.Fatalf("first upload: %d %q %q", code, out, errs)
 	}
@@ -89,7 +91,7 @@ func TestCheckRecordThenDuplicate(t *testing.T) {
 
 func TestCheckBadInput(t *testing.T) {
 	dir, data := t.TempDir(), t.TempDir()
-	good := makeClip(t, dir, "ok.mp4", "testsrc2=size=160x120:rate=10:duration=3")
+	good := testvideo.Generate(t, dir, "ok.mp4", "testsrc2=size=160x120:rate=10:duration=3")
 	bad := writeTestFile(t, dir, "bad.mp4", "garbage")
 	code, out, errs := run(t, "check", "--data", data, "--json", bad, good)
 	if code != 1 {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/copycat-video/copycat/internal/testvideo"
 	"github.com/copycat-video/copycat/models"
 )
 
@@ -33,8 +34,8 @@ func TestFingerprintCommand(t *testing.T) {
 	if err := os.MkdirAll(sub, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	a := makeClip(t, filepath.Join(dir, "clips"), "a.mp4", "testsrc2=s=160x120:r=10", "-t", "2", "-c:v", "libx264")
-	b := makeClip(t, sub, "b.mkv", "mandelbrot=s=160x120:r=10", "-t", "2", "-c:v", "ffv1")
+	a := testvideo.Generate(t, filepath.Join(dir, "clips"), "a.mp4", "testsrc2=s=160x120:r=10", "-t", "2", "-c:v", "libx264")
+	b := testvideo.Generate(t, sub, "b.mkv", "mandelbrot=s=160x120:r=10", "-t", "2", "-c:v", "ffv1")
 	writeTestFile(t, sub, "notes.txt", "not a video and not listed")
 	empty := writeTestFile(t, dir, "empty.mp4", "")
 

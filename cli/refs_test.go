@@ -7,13 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/copycat-video/copycat/internal/testvideo"
 )
 
 // run runs copycat with args in a test environment (no COPYCAT_* variables)
@@ -25,21 +26,6 @@ func run(t *testing.T, args ...string) (int, string, string) {
 	env.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	code := env.main(context.Background(), args)
 	return code, out.String(), errb.String()
-}
-
-// makeClip writes a clip from an FFmpeg lavfi source into dir.
-func makeClip(t *testing.T, dir, name, source string, args ...string) string {
-	t.Helper()
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		t.Fatalf("ffmpeg not found (make setup installs it): %v", err)
-	}
-	out := filepath.Join(dir, name)
-	cmd := append([]string{"-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", source}, args...)
-	cmd = append(cmd, "-pix_fmt", "yuv420p", out)
-	if b, err := exec.Command("ffmpeg", cmd...).CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg %v: %v\n%s", cmd, err, b)
-	}
-	return out
 }
 
 func writeTestFile(t *testing.T, dir, name, content string) string {
@@ -74,8 +60,8 @@ func listIDs(t *testing.T, data string) []string {
 
 func TestRefsAddListRm(t *testing.T) {
 	dir, data := t.TempDir(), t.TempDir()
-	a := makeClip(t, dir, "alpha.mp4", "testsrc2=size=160x120:rate=10:duration=4")
-	b := makeClip(t, dir, "beta.mp4", "mandelbrot=size=160x120:rate=10", "-t", "4")
+	a := testvideo.Generate(t, dir, "alpha.mp4", "testsrc2=size=160x120:rate=10:duration=4")
+	b := testvideo.Generate(t, dir, "beta.mp4", "mandelbrot=size=160x120:rate=10", "-t", "4")
 	code, out, errs := run(t, "refs", "add", "--data", data, "--platform", "tiktok", "--published", "2024-03-01", a, b)
 	if code != 0 || !strings.Contains(out, "added alpha") || !strings.Contains(out, "added beta") {
 		t.Fatalf("refs add: %d %q %q", code, out, errs)
@@ -104,7 +90,7 @@ func TestRefsAddListRm(t *testing.T) {
 // per bad file, exit 1, the index as it was, the good files still added.
 func TestRefsAddBadFileLeavesIndex(t *testing.T) {
 	dir, data := t.TempDir(), t.TempDir()
-	good := makeClip(t, dir, "good.mp4", "testsrc2=size=160x120:rate=10:duration=4")
+	good := testvideo.Generate(t, dir, "good.mp4", "testsrc2=size=160x120:rate=10:duration=4")
 	if code, _, errs := run(t, "refs", "add", "--data", data, good); code != 0 {
 		t.Fatalf("setup: %s", errs)
 	}
@@ -134,8 +120,8 @@ func TestRefsAddBadFileLeavesIndex(t *testing.T) {
 
 func TestRefsImportManifest(t *testing.T) {
 	dir, data := t.TempDir(), t.TempDir()
-	makeClip(t, dir, "a.mp4", "testsrc2=size=160x120:rate=10:duration=3")
-	makeClip(t, dir, "b.mp4", "mandelbrot=size=160x120:rate=10", "-t", "3")
+	testvideo.Generate(t, dir, "a.mp4", "testsrc2=size=160x120:rate=10:duration=3")
+	testvideo.Generate(t, dir, "b.mp4", "mandelbrot=size=160x120:rate=10", "-t", "3")
 	writeTestFile(t, dir, "broken.mp4", "not a video")
 	tests := []struct {
 		name, file, content string
@@ -192,7 +178,7 @@ func TestRefsImportDirAndEmptyManifest(t *testing.T) {
 	if err := os.Mkdir(vids, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	makeClip(t, vids, "one.mp4", "testsrc2=size=160x120:rate=10:duration=3")
+	testvideo.Generate(t, vids, "one.mp4", "testsrc2=size=160x120:rate=10:duration=3")
 	writeTestFile(t, vids, "notes.txt", "not a video, not listed")
 	if code, out, errs := run(t, "refs", "import", "--data", data, "--platform", "reels", vids); code != 0 || !strings.Contains(out, "imported 1") {
 		t.Fatalf("dir import: %d %q %q", code, out, errs)

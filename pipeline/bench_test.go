@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/copycat-video/copycat/index"
+	"github.com/copycat-video/copycat/internal/testvideo"
 	"github.com/copycat-video/copycat/models"
 )
 
@@ -34,7 +35,7 @@ func BenchmarkCheck60s(b *testing.B) {
 		sizes = append(sizes, 10_000_000)
 	}
 	dir := b.TempDir()
-	query := clip(b, dir, "q60.mp4", "testsrc2=size=540x960:rate=30:duration=60", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23")
+	query := testvideo.Generate(b, dir, "q60.mp4", "testsrc2=size=540x960:rate=30:duration=60", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23")
 	refs := referenceClips(b, dir)
 	ffCPU := ffmpegCPU(b, query)
 	for _, n := range sizes {
@@ -100,9 +101,9 @@ func referenceClips(b *testing.B, dir string) []string {
 		return paths
 	}
 	return []string{
-		clip(b, dir, "r1.mp4", "testsrc2=size=540x960:rate=30:duration=20"),
-		clip(b, dir, "r2.mp4", "mandelbrot=size=540x960:rate=30", "-t", "15"),
-		clip(b, dir, "r3.mp4", "life=size=540x960:rate=30:mold=10:ratio=0.3:seed=5", "-t", "15"),
+		testvideo.Generate(b, dir, "r1.mp4", "testsrc2=size=540x960:rate=30:duration=20"),
+		testvideo.Generate(b, dir, "r2.mp4", "mandelbrot=size=540x960:rate=30", "-t", "15"),
+		testvideo.Generate(b, dir, "r3.mp4", "life=size=540x960:rate=30:mold=10:ratio=0.3:seed=5", "-t", "15"),
 	}
 }
 

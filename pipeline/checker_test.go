@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"sync"
@@ -12,36 +11,9 @@ import (
 
 	"github.com/copycat-video/copycat/fingerprint"
 	"github.com/copycat-video/copycat/index"
+	"github.com/copycat-video/copycat/internal/testvideo"
 	"github.com/copycat-video/copycat/models"
 )
-
-// clip writes a clip made by FFmpeg from a lavfi source (plus filters) into
-// dir and returns its path.
-func clip(t testing.TB, dir, name, source string, args ...string) string {
-	t.Helper()
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		t.Fatalf("ffmpeg not found (make setup installs it): %v", err)
-	}
-	out := filepath.Join(dir, name)
-	cmd := append([]string{"-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", source}, args...)
-	cmd = append(cmd, "-pix_fmt", "yuv420p", out)
-	if b, err := exec.Command("ffmpeg", cmd...).CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg %v: %v\n%s", cmd, err, b)
-	}
-	return out
-}
-
-// edit re-encodes src through an FFmpeg filter chain, as a re-uploader would.
-func edit(t testing.TB, dir, name, src, vf string, args ...string) string {
-	t.Helper()
-	out := filepath.Join(dir, name)
-	cmd := append([]string{"-nostdin", "-v", "error", "-y", "-i", src}, args...)
-	cmd = append(cmd, "-vf", vf, "-pix_fmt", "yuv420p", out)
-	if b, err := exec.Command("ffmpeg", cmd...).CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg %v: %v\n%s", cmd, err, b)
-	}
-	return out
-}
 
 // clips are shared by the tests of this file: FFmpeg is slow enough that
 // making them once matters.
@@ -65,14 +37,14 @@ func testClips(t *testing.T) clips {
 		}
 		clipDir = dir
 		c := clips{
-			refA:      clip(t, dir, "a.mp4", "testsrc2=size=320x240:rate=25:duration=10"),
-			refB:      clip(t, dir, "b.mp4", "mandelbrot=size=320x240:rate=25", "-t", "8"),
-			unrelated: clip(t, dir, "u.mp4", "life=size=320x240:rate=25:mold=10:ratio=0.3:seed=7", "-t", "8"),
+			refA:      testvideo.Generate(t, dir, "a.mp4", "testsrc2=size=320x240:rate=25:duration=10"),
+			refB:      testvideo.Generate(t, dir, "b.mp4", "mandelbrot=size=320x240:rate=25", "-t", "8"),
+			unrelated: testvideo.Generate(t, dir, "u.mp4", "life=size=320x240:rate=25:mold=10:ratio=0.3:seed=7", "-t", "8"),
 		}
-		c.mirrorA = edit(t, dir, "a-mirror.mp4", c.refA, "hflip,scale=240:180")
-		c.partA = edit(t, dir, "a-part.mp4", c.refA, "eq=brightness=0.05", "-ss", "3", "-t", "5")
-		c.slowA = edit(t, dir, "a-slow.mp4", c.refA, "setpts=PTS/0.8,fps=25")
-		c.letterbox = edit(t, dir, "a-box.mp4", c.refA, "scale=320:240,pad=320:480:0:120:black")
+		c.mirrorA = testvideo.Edit(t, dir, "a-mirror.mp4", c.refA, "hflip,scale=240:180")
+		c.partA = testvideo.Edit(t, dir, "a-part.mp4", c.refA, "eq=brightness=0.05", "-ss", "3", "-t", "5")
+		c.slowA = testvideo.Edit(t, dir, "a-slow.mp4", c.refA, "setpts=PTS/0.8,fps=25")
+		c.letterbox = testvideo.Edit(t, dir, "a-box.mp4", c.refA, "scale=320:240,pad=320:480:0:120:black")
 		clipSet = c
 	})
 	if clipSet.refA == "" {
@@ -212,7 +184,7 @@ func TestAddReferenceBadInputLeavesIndexUnchanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	black := clip(t, dir, "black.mp4", "color=c=black:size=160x120:rate=10:duration=3")
+	black := testvideo.Generate(t, dir, "black.mp4", "color=c=black:size=160x120:rate=10:duration=3")
 	tests := []struct {
 		name string
 		path string
