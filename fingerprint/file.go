@@ -39,7 +39,9 @@ import (
 // frames) declare durations or frame counts that are only estimates.
 const truncatedShare = 0.5
 
-// File fingerprints the video at path. It decodes the whole file once.
+// File fingerprints the video at path. It decodes the whole file once (twice
+// when the stream has no timestamps and frames were skipped, see
+// DefaultCaptureOptions).
 //
 // Errors carry models codes: EInvalid (with the path and the reason in the
 // message) for a missing file, a directory, an empty file, a file that is not
@@ -56,18 +58,33 @@ func File(ctx context.Context, path string, opts Options) (models.Fingerprint, e
 	if err != nil {
 		return models.Fingerprint{}, err
 	}
-	if err := ctx.Err(); err != nil {
-		return models.Fingerprint{}, err
+	fp, guessed, err := decode(ctx, path, opts, src, true)
+	if err == nil && guessed && skipsFrames() {
+		// The stream has no usable timestamps, so the clock counts frames,
+		// and frames the decoder skipped would shrink it: decode again,
+		// every frame this time (raw MPEG elementary streams, for example).
+		fp, _, err = decode(ctx, path, opts, src, false)
 	}
-	vc, err := open(path)
+	return fp, err
+}
+
+// decode samples and hashes the video at path. skip lets the decoder skip
+// non-reference frames (see DefaultCaptureOptions). guessed reports that
+// the clock had to count frames for a good part of the stream because the
+// timestamps were missing.
+func decode(ctx context.Context, path string, opts Options, src models.Source, skip bool) (fp models.Fingerprint, guessed bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return models.Fingerprint{}, false, err
+	}
+	vc, err := openCapture(path, skip)
 	if err != nil {
-		return models.Fingerprint{}, err
+		return models.Fingerprint{}, false, err
 	}
 	defer vc.Close()
 
 	w, h := int(vc.Get(gocv.VideoCaptureFrameWidth)), int(vc.Get(gocv.VideoCaptureFrameHeight))
 	if err := checkSize(path, w, h, opts); err != nil {
-		return models.Fingerprint{}, err
+		return models.Fingerprint{}, false, err
 	}
 	fps := vc.Get(gocv.VideoCaptureFPS)
 	declared := 0.0
@@ -78,32 +95,32 @@ func File(ctx context.Context, path string, opts Options) (models.Fingerprint, e
 
 	n := newNormalizer(opts.Kind, opts.Mirror)
 	defer n.Close()
-	fp := models.Fingerprint{Version: models.FingerprintVersion, Rate: opts.Rate, Frames: []models.FrameHash{}}
+	fp = models.Fingerprint{Version: models.FingerprintVersion, Rate: opts.Rate, Frames: []models.FrameHash{}}
 
 	var inset insetTracker
 	s := newSampler(vc, fps, opts.Rate)
 	defer s.Close()
 	for {
 		if err := ctx.Err(); err != nil {
-			return models.Fingerprint{}, err
+			return models.Fingerprint{}, false, err
 		}
 		frame, t, ok := s.next()
 		if !ok {
 			break
 		}
 		if t > opts.MaxDuration {
-			return models.Fingerprint{}, models.Errorf(models.ETooLarge, "%s: video is longer than the %gs limit", path, opts.MaxDuration)
+			return models.Fingerprint{}, false, models.Errorf(models.ETooLarge, "%s: video is longer than the %gs limit", path, opts.MaxDuration)
 		}
 		if frame.Cols() != w || frame.Rows() != h {
 			// The stream changed size mid-way (allowed by several codecs);
 			// check the new size against the limits too.
 			if err := checkSize(path, frame.Cols(), frame.Rows(), opts); err != nil {
-				return models.Fingerprint{}, err
+				return models.Fingerprint{}, false, err
 			}
 		}
 		hs, q, err := n.frame(frame, t)
 		if err != nil {
-			return models.Fingerprint{}, fmt.Errorf("%s: frame at %.3fs: %w", path, t, err)
+			return models.Fingerprint{}, false, fmt.Errorf("%s: frame at %.3fs: %w", path, t, err)
 		}
 		fp.Sampled++
 		if q < FlatQuality {
@@ -115,31 +132,39 @@ func File(ctx context.Context, path string, opts Options) (models.Fingerprint, e
 			inset.add(n.plane(), t)
 		}
 	}
-	if err := n.addInset(&fp, &inset); err != nil {
-		return models.Fingerprint{}, fmt.Errorf("%s: %w", path, err)
-	}
 	if s.frames == 0 {
-		return models.Fingerprint{}, models.Errorf(models.EInvalid, "%s: no decodable video frames (corrupt, truncated or not a video)", path)
+		return models.Fingerprint{}, false, models.Errorf(models.EInvalid, "%s: no decodable video frames (corrupt, truncated or not a video)", path)
+	}
+	guessed = s.guessed*guessedShare > s.frames
+	if guessed && skip && skipsFrames() {
+		return models.Fingerprint{}, true, nil // the caller decodes again
+	}
+	if err := n.addInset(&fp, &inset); err != nil {
+		return models.Fingerprint{}, false, fmt.Errorf("%s: %w", path, err)
 	}
 	src.Duration = round3(s.duration())
 	if s.last > opts.MaxDuration {
-		return models.Fingerprint{}, models.Errorf(models.ETooLarge, "%s: video is longer than the %gs limit", path, opts.MaxDuration)
+		return models.Fingerprint{}, false, models.Errorf(models.ETooLarge, "%s: video is longer than the %gs limit", path, opts.MaxDuration)
 	}
 	if declared > 1 && src.Duration < truncatedShare*declared {
-		return models.Fingerprint{}, models.Errorf(models.EInvalid,
+		return models.Fingerprint{}, false, models.Errorf(models.EInvalid,
 			"%s: stream ends early: %.2fs decode of the %.2fs the container declares (truncated or corrupt)", path, src.Duration, declared)
 	}
-	src.FPS = round3(s.fps(fps))
+	src.FPS = round3(s.fps(fps, skip && skipsFrames() && hasNonRefFrames(src.Codec)))
 	src.Width, src.Height = s.width, s.height
 	fp.Source = src
-	return fp, nil
+	return fp, guessed, nil
 }
 
-// open opens path with the FFmpeg backend. The GStreamer backend that plain
-// VideoCaptureFile tries first prints warnings and is not installed in
-// production.
-func open(path string) (*gocv.VideoCapture, error) {
-	vc, err := gocv.VideoCaptureFileWithAPI(path, gocv.VideoCaptureFFmpeg)
+// guessedShare: a stream whose clock was guessed (counted in frames) for
+// more than one frame in guessedShare is decoded again without skipping.
+const guessedShare = 10
+
+// openCapture opens path with the FFmpeg backend (the GStreamer backend that
+// plain VideoCaptureFile tries first prints warnings and is not installed in
+// production). skip false opens it with every frame decoded.
+func openCapture(path string, skip bool) (*gocv.VideoCapture, error) {
+	vc, err := openWithOptions(path, skip)
 	if err != nil || !vc.IsOpened() {
 		if vc != nil {
 			vc.Close()

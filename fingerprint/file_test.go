@@ -37,6 +37,12 @@ func TestFileFormats(t *testing.T) {
 	}{
 		{"h264 mp4", "a.mp4", "testsrc2=s=320x240:r=30", []string{"-t", "3", "-c:v", "libx264", "-pix_fmt", "yuv420p"}, 320, 240, 3, 30, "avc1"},
 		{"mpeg1 raw mpg", "b.mpg", "testsrc2=s=352x288:r=25", []string{"-t", "3", "-c:v", "mpeg1video", "-f", "mpeg"}, 352, 288, 3, 25, "mpeg"},
+		// No timestamps and B-frames the decoder would skip: the clock counts
+		// frames, so File must decode this one in full (a halved duration
+		// and half the samples otherwise).
+		{"mpeg2 elementary stream with B-frames", "g.m2v", "testsrc2=s=352x288:r=25", []string{"-t", "3", "-c:v", "mpeg2video", "-bf", "2", "-f", "mpeg2video"}, 352, 288, 3, 25, "mpeg"},
+		// x264's default B-frames, most of them skipped by the decoder.
+		{"h264 mp4 with B-frames", "h.mp4", "testsrc2=s=320x240:r=30", []string{"-t", "4", "-c:v", "libx264", "-bf", "3", "-pix_fmt", "yuv420p"}, 320, 240, 4, 30, "avc1"},
 		// 45 frames at 30/s then 45 at 15/s: 4.5 s, 20 fps on average
 		{"vp8 webm variable rate", "c.webm", "testsrc2=s=320x180:r=30:d=3", []string{"-vf", "setpts='if(lt(N,45),N/30,1.5+(N-45)/15)/TB'", "-fps_mode", "vfr", "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k"}, 320, 180, 4.5, 20, ""},
 		{"theora ogv", "d.ogv", "testsrc2=s=240x320:r=15", []string{"-t", "3", "-c:v", "libtheora"}, 240, 320, 3, 15, "theo"},

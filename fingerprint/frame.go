@@ -32,7 +32,7 @@ func Frame(ctx context.Context, path string, t float64) ([]byte, error) {
 	if _, err := statVideo(path); err != nil {
 		return nil, err
 	}
-	vc, err := open(path)
+	vc, err := openCapture(path, true)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func Frame(ctx context.Context, path string, t float64) ([]byte, error) {
 		// the frame nearest t (the last one) was never read: decode again
 		// and read exactly that frame.
 		vc.Close()
-		if vc, err = open(path); err != nil {
+		if vc, err = openCapture(path, true); err != nil {
 			return nil, err
 		}
 		best.Close()
@@ -94,7 +94,7 @@ func nearestFrame(ctx context.Context, vc *gocv.VideoCapture, t float64, readAt 
 		}
 		// Convert only the frames around t: grab until the clock is
 		// within one frame of it, then read.
-		skip := s.frames > 0 && s.last+s.step < t-s.step/2
+		skip := s.frames > 0 && s.last+s.horizon() < t-s.step/2
 		if readAt >= 0 {
 			skip = s.frames > 0 && s.frames < readAt
 		}

@@ -28,12 +28,14 @@ type sampler struct {
 	step float64 // seconds per frame when the timestamps are useless
 	rate float64
 
-	mat    gocv.Mat
-	frames int     // frames decoded so far
-	first  float64 // clock of the first frame
-	last   float64 // clock of the latest frame
-	target int     // index of the next sampling instant
-	done   bool
+	mat     gocv.Mat
+	frames  int        // frames decoded so far
+	guessed int        // frames whose time was guessed (no usable timestamp)
+	gaps    [4]float64 // the latest intervals between decoded frames
+	first   float64    // clock of the first frame
+	last    float64    // clock of the latest frame
+	target  int        // index of the next sampling instant
+	done    bool
 
 	width, height int // size of the first sampled frame
 }
@@ -57,9 +59,9 @@ func (s *sampler) instant(i int) float64 { return float64(i) / s.rate }
 func (s *sampler) next() (frame gocv.Mat, t float64, ok bool) {
 	for !s.done {
 		want := s.instant(s.target)
-		// Convert the coming frame if it is the one nearest to the instant:
-		// the frame after it would be further away.
-		if s.frames == 0 || s.last+s.step >= want-s.step/2 {
+		// Convert the coming frame if it may be the one nearest to the
+		// instant: the frame after it would be further away.
+		if s.frames == 0 || s.last+s.horizon() >= want-s.step/2 {
 			if !s.vc.Read(&s.mat) || s.mat.Empty() {
 				s.done = true
 				break
@@ -112,10 +114,27 @@ func (s *sampler) tick() float64 {
 		c = math.Max(ts, s.last)
 	default:
 		c = s.last + s.step
+		s.guessed++
+	}
+	if s.frames > 0 {
+		s.gaps[s.frames%len(s.gaps)] = c - s.last
 	}
 	s.frames++
 	s.last = c
 	return c
+}
+
+// horizon is how far after the latest frame the next decoded one may lie:
+// the longest of the latest intervals between decoded frames, and at least
+// one frame interval. The intervals are uneven when the decoder skips
+// frames (DefaultCaptureOptions); predicting one frame interval would then
+// grab, without converting, the very frame nearest to a sampling instant.
+func (s *sampler) horizon() float64 {
+	h := s.step
+	for _, g := range s.gaps {
+		h = math.Max(h, g)
+	}
+	return h
 }
 
 // plausible rejects timestamps OpenCV makes up for frames without one.
@@ -139,8 +158,12 @@ func (s *sampler) interval() float64 {
 }
 
 // fps is the average decoded frame rate, or the container's when fewer than
-// two frames decoded.
-func (s *sampler) fps(container float64) float64 {
+// two frames decoded or when the decoder may have skipped frames (skipped),
+// which makes the decoded average undercount.
+func (s *sampler) fps(container float64, skipped bool) float64 {
+	if skipped && saneFPS(container) {
+		return container
+	}
 	if s.frames > 1 && s.last > s.first {
 		return 1 / s.interval()
 	}

@@ -27,17 +27,25 @@ import (
 // process, decoder threads included: on a shared machine wall time measures
 // the neighbours, CPU time measures us), split into fingerprint-cpu-ms
 // (decode + hash) and match-cpu-ms (index search + alignment + decision);
-// the baseline is FFmpeg decoding the same file on one thread
-// (ffmpeg-cpu-ms), and ratio = check-cpu / ffmpeg-cpu.
+// the baselines are FFmpeg decoding the same file on one thread, every frame
+// (ffmpeg-cpu-ms) and, as the fingerprinter does, without the
+// non-reference frames (ffmpeg-noref-cpu-ms, the floor for decoding);
+// ratio = check-cpu / ffmpeg-cpu, floor-ratio = check-cpu / ffmpeg-noref-cpu.
+// The one-core figure: OPENCV_FFMPEG_THREADS=1 GOMAXPROCS=1 taskset -c 0.
+// COPYCAT_BENCH_QUERY names another 60 s query video (real footage).
 func BenchmarkCheck60s(b *testing.B) {
 	sizes := []int{1_000_000}
 	if os.Getenv("COPYCAT_BENCH_LARGE") == "1" {
 		sizes = append(sizes, 10_000_000)
 	}
 	dir := b.TempDir()
-	query := testvideo.Generate(b, dir, "q60.mp4", "testsrc2=size=540x960:rate=30:duration=60", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23")
+	query := os.Getenv("COPYCAT_BENCH_QUERY")
+	if query == "" {
+		query = testvideo.Generate(b, dir, "q60.mp4", "testsrc2=size=540x960:rate=30:duration=60", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23")
+	}
 	refs := referenceClips(b, dir)
 	ffCPU := ffmpegCPU(b, query)
+	ffNoref := ffmpegCPU(b, query, "-skip_frame", "noref")
 	for _, n := range sizes {
 		b.Run(fmt.Sprintf("hashes=%dM", n/1_000_000), func(b *testing.B) {
 			ctx := context.Background()
@@ -83,7 +91,9 @@ func BenchmarkCheck60s(b *testing.B) {
 			b.ReportMetric(per(fpCPU), "fingerprint-cpu-ms")
 			b.ReportMetric(per(matchCPU), "match-cpu-ms")
 			b.ReportMetric(float64(ffCPU.Milliseconds()), "ffmpeg-cpu-ms")
+			b.ReportMetric(float64(ffNoref.Milliseconds()), "ffmpeg-noref-cpu-ms")
 			b.ReportMetric(per(cpu)/float64(ffCPU.Milliseconds()), "ratio")
+			b.ReportMetric(per(cpu)/float64(ffNoref.Milliseconds()), "floor-ratio")
 		})
 	}
 }
@@ -142,10 +152,12 @@ func loadSynthetic(b *testing.B, idx *index.Embedded, n int) {
 	}
 }
 
-// ffmpegCPU is the CPU time FFmpeg needs to decode path on one thread.
-func ffmpegCPU(b *testing.B, path string) time.Duration {
+// ffmpegCPU is the CPU time FFmpeg needs to decode path on one thread, with
+// decoder options opts.
+func ffmpegCPU(b *testing.B, path string, opts ...string) time.Duration {
 	b.Helper()
-	cmd := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-threads", "1", "-i", path, "-f", "null", "-")
+	args := append([]string{"-nostdin", "-v", "error", "-threads", "1"}, opts...)
+	cmd := exec.Command("ffmpeg", append(args, "-i", path, "-f", "null", "-")...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("ffmpeg decode: %v\n%s", err, out)
 	}
