@@ -39,6 +39,7 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 	dump := fs.String("dump", "", "also write every query's candidate matches to this JSON-lines file")
 	rate := fs.Float64("rate", pipeline.DefaultRate, "query sampling rate, frames per second")
 	refRate := fs.Float64("ref-rate", pipeline.DefaultReferenceRate, "reference sampling rate, frames per second")
+	samples := fs.Int("query-samples", pipeline.DefaultQuerySamples, "sample short queries faster (up to --ref-rate) so that they have about this many frames; -1: never")
 	radius := fs.Int("radius", pipeline.DefaultRadius, "Hamming search radius")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -73,7 +74,7 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 	checker, err := pipeline.New(pipeline.Config{
 		Index:       idx,
 		Fingerprint: pipeline.CachedFingerprint(*cacheDir, fingerprint.File),
-		Rate:        *rate, ReferenceRate: *refRate, Radius: *radius,
+		Rate:        *rate, ReferenceRate: *refRate, Radius: *radius, QuerySamples: *samples,
 		Log: env.Log,
 	})
 	if err != nil {

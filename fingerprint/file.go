@@ -95,10 +95,11 @@ func decode(ctx context.Context, path string, opts Options, src models.Source, s
 
 	n := newNormalizer(opts.Kind, opts.Mirror)
 	defer n.Close()
-	fp = models.Fingerprint{Version: models.FingerprintVersion, Rate: opts.Rate, Frames: []models.FrameHash{}}
+	rate := opts.rateFor(declared)
+	fp = models.Fingerprint{Version: models.FingerprintVersion, Rate: rate, Frames: []models.FrameHash{}}
 
 	var inset insetTracker
-	s := newSampler(vc, fps, opts.Rate)
+	s := newSampler(vc, fps, rate)
 	defer s.Close()
 	for {
 		if err := ctx.Err(); err != nil {

@@ -157,6 +157,45 @@ func TestFileRateKindMirror(t *testing.T) {
 	}
 }
 
+// MinSamples raises the rate of a short video up to ShortRate, never
+// lowers it, and leaves long videos alone.
+func TestFileMinSamples(t *testing.T) {
+	dir := t.TempDir()
+	clip := makeClip(t, dir, "short.mp4", "mandelbrot=s=160x120:r=25", "-t", "5", "-c:v", "libx264", "-pix_fmt", "yuv420p")
+	tests := []struct {
+		opts     Options
+		wantRate float64
+	}{
+		{Options{Rate: 2}, 2},
+		{Options{Rate: 2, MinSamples: 15}, 3},  // 15 samples over 5 s
+		{Options{Rate: 2, MinSamples: 120}, 4}, // capped at DefaultShortRate
+		{Options{Rate: 2, MinSamples: 120, ShortRate: 6}, 6},
+		{Options{Rate: 2, MinSamples: 5}, 2},   // never lowered
+		{Options{Rate: 8, MinSamples: 120}, 8}, // a higher base rate stays
+	}
+	for _, tc := range tests {
+		fp, err := File(context.Background(), clip, tc.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(fp.Rate-tc.wantRate) > 1e-9 {
+			t.Errorf("%+v: rate %g, want %g", tc.opts, fp.Rate, tc.wantRate)
+		}
+		if want := int(5*tc.wantRate) + 1; fp.Sampled < want-1 || fp.Sampled > want {
+			t.Errorf("%+v: sampled %d, want about %d", tc.opts, fp.Sampled, want)
+		}
+	}
+	for _, bad := range []Options{{MinSamples: -1}, {ShortRate: -1}, {ShortRate: math.NaN()}, {ShortRate: 1000}} {
+		if _, err := File(context.Background(), clip, bad); models.ErrorCode(err) != models.EInvalid {
+			t.Errorf("%+v: err %v, want EInvalid", bad, err)
+		}
+	}
+	// Unknown duration: the base rate.
+	if got := (Options{Rate: 2, MinSamples: 120, ShortRate: 4}).rateFor(0); got != 2 {
+		t.Errorf("rateFor(unknown) = %g, want 2", got)
+	}
+}
+
 // The JSON of a fingerprint is part of the storage format: it must not
 // change without a FingerprintVersion bump. The clip is lossless FFV1 so
 // that decoded pixels do not depend on the encoder build; path, sha256 and

@@ -10,7 +10,7 @@ import (
 // given file and options. It changes whenever they change (sampling,
 // normalisation, variants), also when models.FingerprintVersion does not,
 // so that caches of fingerprints can be keyed by it.
-const Revision = "2026-11-23.4"
+const Revision = "2026-11-23.5"
 
 // Defaults and hard limits. The limits exist so that a hostile or broken file
 // cannot make the fingerprinter allocate gigabytes or decode for hours.
@@ -25,6 +25,9 @@ const (
 	// MaxRate bounds Options.Rate: sampling more often than a typical frame
 	// rate only repeats hashes.
 	MaxRate = 60.0
+	// DefaultShortRate caps the rate Options.MinSamples raises a short
+	// video to.
+	DefaultShortRate = 4.0
 	// DefaultMaxWidth and DefaultMaxHeight bound the decoded frame size (8K
 	// UHD). Anything larger is treated as a hostile or broken file.
 	DefaultMaxWidth  = 7680
@@ -54,6 +57,14 @@ type Options struct {
 	// picture (variant MirrorOf(v)). References are fingerprinted without
 	// it: the index stores VariantFull hashes only.
 	Mirror bool
+	// MinSamples, when positive, raises Rate for a video the container
+	// says is short, so that about MinSamples frames are sampled: the rate
+	// becomes MinSamples / duration, at most ShortRate. A short upload then
+	// gets as many chances to meet its original's frames as a long one
+	// (see pipeline.DefaultQuerySamples); Fingerprint.Rate is the rate used.
+	MinSamples int
+	// ShortRate caps the raised rate (default DefaultShortRate).
+	ShortRate float64
 	// MaxWidth, MaxHeight and MaxDuration (seconds) override the default
 	// limits when positive.
 	MaxWidth    int
@@ -68,6 +79,15 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if math.IsNaN(o.Rate) || o.Rate < 0 || o.Rate > MaxRate {
 		return o, models.Errorf(models.EInvalid, "sampling rate %g is out of range (0, %g] frames per second", o.Rate, float64(MaxRate))
+	}
+	if o.MinSamples < 0 {
+		return o, models.Errorf(models.EInvalid, "minimum sample count %d is negative", o.MinSamples)
+	}
+	if o.ShortRate == 0 {
+		o.ShortRate = DefaultShortRate
+	}
+	if math.IsNaN(o.ShortRate) || o.ShortRate < 0 || o.ShortRate > MaxRate {
+		return o, models.Errorf(models.EInvalid, "short-video sampling rate %g is out of range (0, %g] frames per second", o.ShortRate, float64(MaxRate))
 	}
 	if o.Kind == "" {
 		o.Kind = models.KindPHash
@@ -85,4 +105,14 @@ func (o Options) withDefaults() (Options, error) {
 		o.MaxDuration = DefaultMaxDuration
 	}
 	return o, nil
+}
+
+// rateFor returns the sampling rate for a video the container says lasts
+// declared seconds (0: unknown): Rate, raised for short videos as
+// MinSamples asks.
+func (o Options) rateFor(declared float64) float64 {
+	if o.MinSamples <= 0 || declared <= 0 || math.IsNaN(declared) || math.IsInf(declared, 0) {
+		return o.Rate
+	}
+	return math.Max(o.Rate, math.Min(o.ShortRate, float64(o.MinSamples)/declared))
 }

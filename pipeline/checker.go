@@ -41,6 +41,10 @@ type Config struct {
 	Rate          float64
 	ReferenceRate float64
 	Kind          models.HashKind
+	// QuerySamples raises the query rate of short videos so that about
+	// this many frames are sampled, up to ReferenceRate (default
+	// DefaultQuerySamples; negative: never raised).
+	QuerySamples int
 	// Fingerprint replaces fingerprint.File (tests, caches).
 	Fingerprint FingerprintFunc
 	// Log receives one line per check; nil discards.
@@ -62,9 +66,19 @@ const (
 // reference frame, whatever the offset or speed change of the copy, so fast
 // motion between samples costs fewer matches; the index grows, the query
 // (the latency-critical side) does not.
+//
+// A short query gets fewer chances to meet its original's frames: a 5 s
+// copy sampled at 2/s has ten frames, and a few edited frames decide
+// whether it clears the score threshold. Queries are therefore sampled so
+// that they have about DefaultQuerySamples frames, at the reference rate at
+// most (30 s and shorter at 4/s, 60 s at 2/s): the search cost per check
+// stays that of a 60 s video, and the evidence of short copies doubles. On
+// both corpus seeds this raised µAP and recall and lowered the best score of
+// a wrong pair (README, Accuracy).
 const (
 	DefaultRate          = 2.0
 	DefaultReferenceRate = 4.0
+	DefaultQuerySamples  = 120
 )
 
 // Checker runs checks and adds videos to the index.
@@ -120,8 +134,12 @@ func New(cfg Config) (*Checker, error) {
 	if cfg.ReferenceRate <= 0 {
 		cfg.ReferenceRate = DefaultReferenceRate
 	}
+	if cfg.QuerySamples == 0 {
+		cfg.QuerySamples = DefaultQuerySamples
+	}
 	c.ref = fingerprint.Options{Rate: cfg.ReferenceRate, Kind: cfg.Kind}
-	c.query = fingerprint.Options{Rate: cfg.Rate, Kind: cfg.Kind, Mirror: true}
+	c.query = fingerprint.Options{Rate: cfg.Rate, Kind: cfg.Kind, Mirror: true,
+		MinSamples: max(0, cfg.QuerySamples), ShortRate: max(cfg.Rate, cfg.ReferenceRate)}
 	return c, nil
 }
 

@@ -27,6 +27,9 @@ func CachedFingerprint(dir string, next FingerprintFunc) FingerprintFunc {
 			return models.Fingerprint{}, err
 		}
 		key := fmt.Sprintf("v%d-%s-%s-r%g-%s-m%t", models.FingerprintVersion, fingerprint.Revision, sum, opts.Rate, opts.Kind, opts.Mirror)
+		if opts.MinSamples > 0 {
+			key += fmt.Sprintf("-n%d-s%g", opts.MinSamples, opts.ShortRate)
+		}
 		file := filepath.Join(dir, sum[:2], key+".json")
 		if b, err := os.ReadFile(file); err == nil {
 			var fp models.Fingerprint
