@@ -236,3 +236,26 @@ func TestNewFillsDefaults(t *testing.T) {
 		t.Errorf("New(Params{}) = %+v, want defaults", got)
 	}
 }
+
+// A pair at the search radius still counts more than half (edited copies sit
+// there), a near-exact one fully, and the weight falls with the distance; a
+// span at or inside the radius is raised so that no found pair weighs 0.
+func TestSimilarityWeights(t *testing.T) {
+	m := New(DefaultParams())
+	if w := m.similarity(0); w != 1 {
+		t.Errorf("similarity(0) = %g, want 1", w)
+	}
+	if w := m.similarity(m.Params().Radius); w < 0.5 || w >= 1 {
+		t.Errorf("similarity(radius) = %g, want in [0.5, 1)", w)
+	}
+	for d := 1; d <= m.Params().Radius; d++ {
+		if m.similarity(d) >= m.similarity(d-1) {
+			t.Errorf("similarity(%d) = %g is not below similarity(%d) = %g", d, m.similarity(d), d-1, m.similarity(d-1))
+		}
+	}
+	p := DefaultParams()
+	p.Radius, p.WeightSpan = 16, 10
+	if got := New(p).Params().WeightSpan; got != 19 {
+		t.Errorf("WeightSpan inside the radius became %d, want 19", got)
+	}
+}
