@@ -184,6 +184,23 @@ func TestContentRect(t *testing.T) {
 			paste(g, scale(pic, 120, 72), 0, 92)
 			return g
 		}(), image.Rect(0, 92, 120, 164)},
+		// A caption bar drawn across the lower band has sharp edges and
+		// text of its own, at a shallower depth than the picture's: the
+		// depth whose boundary shows on both sides must win.
+		{"blurred padding under a caption bar", func() *image.Gray {
+			g := boxBlur(scale(pic, 144, 256), 6, 3)
+			paste(g, scale(pic, 144, 80), 0, 88)
+			bar := uniform(144, 26, 30) // a dark strip with a line of "text"
+			for y := 7; y < 20; y++ {
+				for x := 10; x < 100; x++ {
+					if x%4 < 2 {
+						bar.Pix[y*bar.Stride+x] = 230
+					}
+				}
+			}
+			paste(g, bar, 0, 200)
+			return g
+		}(), image.Rect(0, 88, 144, 168)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

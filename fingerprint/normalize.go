@@ -159,6 +159,7 @@ func blurPadding(p plane, r image.Rectangle) image.Rectangle {
 // difference to the previous line; x[0] unused), and scores the detection.
 // k is 0 when there is no padding.
 func padBand(e, x []float64) (k int, score float64) {
+	twoSided := false
 	n := len(e)
 	if n < 32 || len(x) != n {
 		return 0, 0
@@ -228,8 +229,15 @@ func padBand(e, x []float64) (k int, score float64) {
 		if calm {
 			s = min(side[0], side[1])
 		}
-		if s >= padJump && s > score {
-			k, score = c, s
+		if s < padJump {
+			continue
+		}
+		// The picture is centred, so a depth where the boundary shows on
+		// both sides beats one where it shows on one: a caption bar or a
+		// logo drawn on one band makes a strong one-sided edge of its own
+		// at a shallower depth.
+		if both := min(side[0], side[1]) >= padJump; both && (!twoSided || s > score) || !both && !twoSided && s > score {
+			k, score, twoSided = c, s, both
 		}
 	}
 	return k, score
