@@ -40,6 +40,7 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 	rate := fs.Float64("rate", pipeline.DefaultRate, "query sampling rate, frames per second")
 	refRate := fs.Float64("ref-rate", pipeline.DefaultReferenceRate, "reference sampling rate, frames per second")
 	radius := fs.Int("radius", pipeline.DefaultRadius, "Hamming search radius")
+	cropRadius := fs.Int("crop-radius", pipeline.DefaultCropRadius, "Hamming search radius of the query's crop windows (at most --radius)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -73,7 +74,7 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 	checker, err := pipeline.New(pipeline.Config{
 		Index:       idx,
 		Fingerprint: pipeline.CachedFingerprint(*cacheDir, fingerprint.File),
-		Rate:        *rate, ReferenceRate: *refRate, Radius: *radius,
+		Rate:        *rate, ReferenceRate: *refRate, Radius: *radius, CropRadius: *cropRadius,
 		Log: env.Log,
 	})
 	if err != nil {
