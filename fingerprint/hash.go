@@ -211,11 +211,13 @@ func (n *normalizer) plane() plane {
 	return plane{pix: pix, w: n.gray.Cols(), h: n.gray.Rows(), stride: n.gray.Cols()}
 }
 
-// addInset hashes the picture-in-picture inset the tracker found, if any,
-// in every frame it kept, and merges those hashes into fp in time order.
+// addInset hashes the candidates for a picture-in-picture inset the
+// tracker found, if any, in every frame it kept, and merges those hashes
+// into fp in time order. All candidates give VariantInset hashes: at most
+// one of them frames the inset, and the alignment keeps that one's votes.
 func (n *normalizer) addInset(fp *models.Fingerprint, k *insetTracker) error {
-	r, ok := k.detect()
-	if !ok {
+	rects := k.detect()
+	if len(rects) == 0 {
 		return nil
 	}
 	for _, f := range k.frames {
@@ -225,9 +227,12 @@ func (n *normalizer) addInset(fp *models.Fingerprint, k *insetTracker) error {
 		}
 		// The inset is the original scaled down, with its own bars or
 		// padding if it had any: normalise it as the original was.
-		sub := plane{pix: f.pix[r.Min.Y*k.w+r.Min.X:], w: r.Dx(), h: r.Dy(), stride: k.w}
-		cr := contentRect(sub).Add(r.Min)
-		hs, _, err := n.hashRegions(m, []region{{r: cr, v: VariantInset}}, f.t)
+		regs := make([]region, len(rects))
+		for i, r := range rects {
+			sub := plane{pix: f.pix[r.Min.Y*k.w+r.Min.X:], w: r.Dx(), h: r.Dy(), stride: k.w}
+			regs[i] = region{r: contentRect(sub).Add(r.Min), v: VariantInset}
+		}
+		hs, _, err := n.hashRegions(m, regs, f.t)
 		m.Close()
 		if err != nil {
 			return err

@@ -3,6 +3,7 @@ package fingerprint
 import (
 	"image"
 	"math/rand"
+	"reflect"
 	"testing"
 
 	"github.com/copycat-video/copycat/models"
@@ -342,5 +343,40 @@ func TestCropWindowShiftTolerance(t *testing.T) {
 		if dist[0.01] > 10 || dist[0.08] <= 10 {
 			t.Errorf("scene %.1f: shifts of 1%% and 8%% move the hash by %d and %d bits; the crop windows' spacing assumes <= 10 and > 10", seed, dist[0.01], dist[0.08])
 		}
+	}
+}
+
+// Static edges that line up with an inset's sides make other rectangles
+// qualify, larger ones (an edge of the background) or smaller ones (an edge
+// of the inset's picture), and either may score higher than the inset: the
+// candidates are the rectangles no other beats on both area and score, so
+// that the inset is among them.
+func TestInsetCandidates(t *testing.T) {
+	rect := func(x0, y0, x1, y1 int) image.Rectangle { return image.Rect(x0, y0, x1, y1) }
+	inner := func(r image.Rectangle) image.Rectangle { return r.Inset(1) }
+	inset := rect(3, 74, 122, 140)
+	background := rect(3, 32, 122, 140) // closed by a static edge above the inset
+	picture := rect(3, 100, 122, 140)   // closed by a horizon inside the inset
+	dup := rect(5, 74, 122, 140)        // the inset less two columns
+	got := insetCandidates([]insetCand{
+		{picture, 0.13, 7.5},
+		{background, 0.35, 4.9},
+		{rect(3, 32, 60, 140), 0.17, 3.0}, // smaller and weaker than the background one
+		{dup, 0.21, 7.0},                  // the same picture as the inset, for pHash
+		{inset, 0.213, 6.92},
+	})
+	want := []image.Rectangle{inner(background), inner(inset), inner(picture)}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("candidates %v, want %v", got, want)
+	}
+	var many []insetCand
+	for i := 0; i < 10; i++ {
+		many = append(many, insetCand{rect(0, 0, 100-8*i, 100), 0.5 - 0.04*float64(i), float64(3 + i)})
+	}
+	if n := len(insetCandidates(many)); n != insetMaxCandidates {
+		t.Errorf("%d candidates, want at most %d", n, insetMaxCandidates)
+	}
+	if got := insetCandidates(nil); len(got) != 0 {
+		t.Errorf("no qualifying rectangle gave %v", got)
 	}
 }

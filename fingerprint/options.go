@@ -10,7 +10,7 @@ import (
 // given file and options. It changes whenever they change (sampling,
 // normalisation, variants), also when models.FingerprintVersion does not,
 // so that caches of fingerprints can be keyed by it.
-const Revision = "2026-11-23.acc1"
+const Revision = "2026-11-23.acc2"
 
 // Defaults and hard limits. The limits exist so that a hostile or broken file
 // cannot make the fingerprinter allocate gigabytes or decode for hours.
