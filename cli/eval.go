@@ -41,6 +41,7 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 	refRate := fs.Float64("ref-rate", pipeline.DefaultReferenceRate, "reference sampling rate, frames per second")
 	samples := fs.Int("query-samples", pipeline.DefaultQuerySamples, "sample short queries faster (up to --ref-rate) so that they have about this many frames; -1: never")
 	radius := fs.Int("radius", pipeline.DefaultRadius, "Hamming search radius")
+	cropRadius := fs.Int("crop-radius", pipeline.DefaultCropRadius, "Hamming search radius of the query's crop windows (at most --radius)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -74,7 +75,7 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 	checker, err := pipeline.New(pipeline.Config{
 		Index:       idx,
 		Fingerprint: pipeline.CachedFingerprint(*cacheDir, fingerprint.File),
-		Rate:        *rate, ReferenceRate: *refRate, Radius: *radius, QuerySamples: *samples,
+		Rate:        *rate, ReferenceRate: *refRate, Radius: *radius, QuerySamples: *samples, CropRadius: *cropRadius,
 		Log: env.Log,
 	})
 	if err != nil {

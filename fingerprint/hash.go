@@ -6,6 +6,8 @@ import (
 	"image/color"
 	"math"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/corona10/goimagehash"
 	"gocv.io/x/gocv"
@@ -31,6 +33,7 @@ const (
 type normalizer struct {
 	kind   models.HashKind
 	mirror bool
+	crops  [16][4]float64 // cropWindows, for queries
 
 	full gocv.Mat // full-size grayscale of a colour frame
 	gray gocv.Mat // analysis-size grayscale
@@ -42,7 +45,7 @@ type normalizer struct {
 
 func newNormalizer(kind models.HashKind, mirror bool) *normalizer {
 	return &normalizer{
-		kind: kind, mirror: mirror,
+		kind: kind, mirror: mirror, crops: cropWindows(),
 		full: gocv.NewMat(), gray: gocv.NewMat(), sq: gocv.NewMat(), tiny: gocv.NewMat(),
 		sqImg:   image.NewGray(image.Rect(0, 0, phashSide, phashSide)),
 		flipImg: image.NewGray(image.Rect(0, 0, phashSide, phashSide)),
@@ -73,12 +76,11 @@ func analysisSize(w, h int) image.Point {
 // MirrorOf), so that cropped, zoomed and picture-in-picture copies still
 // meet their original's hashes.
 const (
-	// VariantCrop75 and VariantCrop85 are the central 75% and 85% of the
-	// query's content. A copy cropped by a few percent on each side and
-	// scaled back shows the original zoomed in; one of these crops then
-	// frames about what the original's central 70% (centerShare) frames.
-	VariantCrop75 models.Variant = "crop75"
-	VariantCrop85 models.Variant = "crop85"
+	// VariantCrop is the prefix of the crop windows' variants ("crop0" to
+	// "crop15", see CropVariant and cropWindows): parts of the query's
+	// content that frame what the original's central part (centerShare)
+	// frames when the copy was cropped on each side and scaled back.
+	VariantCrop models.Variant = "crop"
 	// VariantInset is the picture inside a detected picture-in-picture
 	// inset: a smaller video with fixed, straight borders over other footage.
 	VariantInset models.Variant = "inset"
@@ -87,23 +89,72 @@ const (
 // centerShare is the side share of the central crop that every fingerprint
 // hashes next to the whole content (as a second VariantFull hash at the
 // same time): it leaves out the margins where platforms put watermarks,
-// captions and where crops cut, and the query-side crops line up with it.
+// captions and where crops cut, and the query's crop windows line up with it.
 const centerShare = 0.70
 
+// Crops the crop windows are laid out for: each side of the original cut by
+// cropMin to cropMax of its length, independently, and the rest scaled back
+// to the frame (the aspect ratio changes). cropMax is the margin centerShare
+// leaves, so the original's central part is whole in every such copy.
+const (
+	cropMin = 0.03
+	cropMax = (1 - centerShare) / 2
+)
+
+// cropWindows returns the query windows, as shares (x0, y0, x1, y1) of the
+// content, that stand for the original's central part in cropped copies.
+//
+// A copy that keeps [l, 1-r] of the original's width shows the central part
+// [m, 1-m] (m = cropMax) at x0 = (m-l)/(1-l-r), x1 = (1-m-l)/(1-l-r) of its
+// own width: x0 in [0, e], x1 in [1-e, 1] with e = (m-cropMin)/(1-cropMin-m),
+// the left edge set mostly by l and the right one by r, and the same for y.
+// pHash moves by about 10 bits when its window shifts by 3% of the frame
+// and by 16 at 5% (medians over the corpus's frames; see also
+// TestCropWindowShiftTolerance), so the centred windows of old missed most
+// asymmetric crops: the four edges vary independently. Each edge takes one
+// of two values, e/4 or 3e/4 in from the frame's edge (the centres of the
+// two halves of its range), so every crop is within e/4 (3.7% of the
+// frame) of a window on each edge: 16 windows, window k with bit 0 (left),
+// 1 (top), 2 (right) and 3 (bottom) set where that edge lies at 3e/4. The
+// set is its own mirror image.
+func cropWindows() [16][4]float64 {
+	e := (cropMax - cropMin) / (1 - cropMin - cropMax)
+	in := [2]float64{e / 4, 3 * e / 4}
+	var out [16][4]float64
+	for k := range out {
+		l, t, r, b := k&1, k>>1&1, k>>2&1, k>>3&1
+		out[k] = [4]float64{in[l], in[t], 1 - in[r], 1 - in[b]}
+	}
+	return out
+}
+
+// CropVariant returns the variant of crop window i (0 to 15).
+func CropVariant(i int) models.Variant { return VariantCrop + models.Variant(strconv.Itoa(i)) }
+
+// IsCrop reports whether v is the variant of a crop window. There are many
+// of them per sampled frame, so a searcher may want to search them at a
+// smaller radius than the other variants, to keep the chance matches of all
+// of them together (and their cost) near those of a single hash.
+func IsCrop(v models.Variant) bool {
+	return strings.HasPrefix(string(v), string(VariantCrop)) && !v.Mirrored()
+}
+
 // MirrorOf returns the variant of the left-right mirrored twin of a hash of
-// variant v: models.VariantMirror for the full-frame variant, v+"-mirror"
-// otherwise.
+// variant v: models.VariantMirror for the full-frame variant,
+// v+models.MirrorSuffix otherwise.
 func MirrorOf(v models.Variant) models.Variant {
 	if v == models.VariantFull {
 		return models.VariantMirror
 	}
-	return v + "-mirror"
+	return v + models.MirrorSuffix
 }
 
 // region is a part of the analysis frame to hash, and the variant it gives.
+// A query hashes the mirror image of a region too unless plain is set.
 type region struct {
-	r image.Rectangle
-	v models.Variant
+	r     image.Rectangle
+	v     models.Variant
+	plain bool
 }
 
 // center returns the central share s of r (both sides).
@@ -113,11 +164,23 @@ func center(r image.Rectangle, s float64) image.Rectangle {
 	return image.Rect(r.Min.X+dx, r.Min.Y+dy, r.Max.X-dx, r.Max.Y-dy)
 }
 
+// window returns the part w (shares x0, y0, x1, y1) of r.
+func window(r image.Rectangle, w [4]float64) image.Rectangle {
+	at := func(a, n int, s float64) int { return a + int(math.Round(float64(n)*s)) }
+	return image.Rect(at(r.Min.X, r.Dx(), w[0]), at(r.Min.Y, r.Dy(), w[1]), at(r.Min.X, r.Dx(), w[2]), at(r.Min.Y, r.Dy(), w[3]))
+}
+
 // regions lists what to hash of a frame whose content is r.
 func (n *normalizer) regions(r image.Rectangle) []region {
-	out := []region{{r, models.VariantFull}, {center(r, centerShare), models.VariantFull}}
+	out := []region{{r: r, v: models.VariantFull}, {r: center(r, centerShare), v: models.VariantFull}}
 	if n.mirror {
-		out = append(out, region{center(r, 0.75), VariantCrop75}, region{center(r, 0.85), VariantCrop85})
+		// Crop windows have no mirrored twins: a copy both cropped and
+		// mirrored is rare next to either edit alone, and the twins would
+		// double the windows' search cost; the mirrored content and centre
+		// still meet such a copy when the crop is mild.
+		for i, w := range n.crops {
+			out = append(out, region{r: window(r, w), v: CropVariant(i), plain: true})
+		}
 	}
 	return out
 }
@@ -153,11 +216,13 @@ func (n *normalizer) plane() plane {
 	return plane{pix: pix, w: n.gray.Cols(), h: n.gray.Rows(), stride: n.gray.Cols()}
 }
 
-// addInset hashes the picture-in-picture inset the tracker found, if any,
-// in every frame it kept, and merges those hashes into fp in time order.
+// addInset hashes the candidates for a picture-in-picture inset the
+// tracker found, if any, in every frame it kept, and merges those hashes
+// into fp in time order. All candidates give VariantInset hashes: at most
+// one of them frames the inset, and the alignment keeps that one's votes.
 func (n *normalizer) addInset(fp *models.Fingerprint, k *insetTracker) error {
-	r, ok := k.detect()
-	if !ok {
+	rects := k.detect()
+	if len(rects) == 0 {
 		return nil
 	}
 	for _, f := range k.frames {
@@ -167,9 +232,12 @@ func (n *normalizer) addInset(fp *models.Fingerprint, k *insetTracker) error {
 		}
 		// The inset is the original scaled down, with its own bars or
 		// padding if it had any: normalise it as the original was.
-		sub := plane{pix: f.pix[r.Min.Y*k.w+r.Min.X:], w: r.Dx(), h: r.Dy(), stride: k.w}
-		cr := contentRect(sub).Add(r.Min)
-		hs, _, err := n.hashRegions(m, []region{{cr, VariantInset}}, f.t)
+		regs := make([]region, len(rects))
+		for i, r := range rects {
+			sub := plane{pix: f.pix[r.Min.Y*k.w+r.Min.X:], w: r.Dx(), h: r.Dy(), stride: k.w}
+			regs[i] = region{r: contentRect(sub).Add(r.Min), v: VariantInset}
+		}
+		hs, _, err := n.hashRegions(m, regs, f.t)
 		m.Close()
 		if err != nil {
 			return err
@@ -202,7 +270,8 @@ func (n *normalizer) hashRegions(g gocv.Mat, regs []region, t float64) ([]models
 		if reg.r.Dx() < 2 || reg.r.Dy() < 2 {
 			continue
 		}
-		h, hq, err := n.hashRegion(g, reg.r)
+		mirror := n.mirror && !reg.plain
+		h, hq, err := n.hashRegion(g, reg.r, mirror)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -210,16 +279,16 @@ func (n *normalizer) hashRegions(g gocv.Mat, regs []region, t float64) ([]models
 			q = round3(hq)
 		}
 		out = append(out, models.FrameHash{T: t, Kind: n.kind, Bits: h[0], Variant: reg.v, Quality: q})
-		if n.mirror {
+		if mirror {
 			out = append(out, models.FrameHash{T: t, Kind: n.kind, Bits: h[1], Variant: MirrorOf(reg.v), Quality: q})
 		}
 	}
 	return out, q, nil
 }
 
-// hashRegion downscales region r of g and returns its hash (and, when the
-// normalizer mirrors, the hash of its mirror image) and its quality.
-func (n *normalizer) hashRegion(g gocv.Mat, r image.Rectangle) ([2]models.Hash64, float64, error) {
+// hashRegion downscales region r of g and returns its hash (and, with
+// mirror, the hash of its mirror image) and its quality.
+func (n *normalizer) hashRegion(g gocv.Mat, r image.Rectangle, mirror bool) ([2]models.Hash64, float64, error) {
 	var out [2]models.Hash64
 	roi := g.Region(r)
 	defer roi.Close()
@@ -252,7 +321,7 @@ func (n *normalizer) hashRegion(g gocv.Mat, r image.Rectangle) ([2]models.Hash64
 	if out[0], err = hashGray(n.kind, img); err != nil {
 		return out, 0, err
 	}
-	if n.mirror {
+	if mirror {
 		flip := n.flipImg
 		if img.Rect.Dx() != flip.Rect.Dx() || img.Rect.Dy() != flip.Rect.Dy() {
 			flip = image.NewGray(img.Rect)

@@ -3,6 +3,7 @@ package fingerprint
 import (
 	"image"
 	"math/rand"
+	"reflect"
 	"testing"
 
 	"github.com/copycat-video/copycat/models"
@@ -18,8 +19,10 @@ func hashOf(t *testing.T, img image.Image, opts Options) []models.FrameHash {
 	}
 	want := []models.Variant{models.VariantFull, models.VariantFull}
 	if opts.Mirror {
-		want = []models.Variant{models.VariantFull, models.VariantMirror, models.VariantFull, models.VariantMirror,
-			VariantCrop75, MirrorOf(VariantCrop75), VariantCrop85, MirrorOf(VariantCrop85)}
+		want = []models.Variant{models.VariantFull, models.VariantMirror, models.VariantFull, models.VariantMirror}
+		for i := 0; i < 16; i++ {
+			want = append(want, CropVariant(i))
+		}
 	}
 	if len(hs) != len(want) {
 		t.Fatalf("got %d hashes, want %d", len(hs), len(want))
@@ -119,9 +122,15 @@ func TestImageMirrorVariant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i+1 < len(hs); i += 2 {
+	for i := 0; i+1 < 4; i += 2 {
 		if hs[i].Bits != fs[i+1].Bits || hs[i+1].Bits != fs[i].Bits {
 			t.Errorf("%s: hashes of the picture and of its mirror image are not swapped", hs[i].Variant)
+		}
+	}
+	// The crop windows have no twins; their set is its own mirror image.
+	for _, h := range hs[4:] {
+		if h.Variant.Mirrored() || !IsCrop(h.Variant) {
+			t.Errorf("hash %d has variant %q, want a crop window", len(hs), h.Variant)
 		}
 	}
 }
@@ -253,4 +262,138 @@ func FuzzContentRect(f *testing.F) {
 			t.Fatalf("Gray: %v", err)
 		}
 	})
+}
+
+// cropScale cuts the share l, r, t, b off the sides of g and scales the rest
+// back to g's size, as a cropped re-upload does.
+func cropScale(g *image.Gray, l, r, t, b float64) *image.Gray {
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	x0, y0 := int(l*float64(w)), int(t*float64(h))
+	x1, y1 := w-int(r*float64(w)), h-int(b*float64(h))
+	sub := image.NewGray(image.Rect(0, 0, x1-x0, y1-y0))
+	for y := y0; y < y1; y++ {
+		copy(sub.Pix[(y-y0)*sub.Stride:], g.Pix[y*g.Stride+x0:y*g.Stride+x1])
+	}
+	return scale(sub, w, h)
+}
+
+// A copy cropped by 3-15% on each side, independently, meets the
+// original's hashes through one of its crop windows within the radius the
+// windows are searched with (pipeline.DefaultCropRadius) in most cases,
+// asymmetric crops included, where the centred crops used before (the
+// central 75% and 85% of the copy) mostly missed. (When all four edges sit
+// at the ends of their ranges every window is off by 3.7% on each edge, and
+// the copy is left to its other frames and hashes.)
+func TestCropWindowsMeetAsymmetricCrops(t *testing.T) {
+	const radius = 10 // pipeline.DefaultCropRadius
+	rnd := rand.New(rand.NewSource(1))
+	var met, metCentred, n int
+	for _, seed := range []float64{0.2, 0.5, 0.8} {
+		orig := scene(640, 360, seed)
+		ref, err := Image(orig, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		near := func(h models.FrameHash) bool {
+			return h.Bits.Distance(ref[0].Bits) <= radius || h.Bits.Distance(ref[1].Bits) <= radius
+		}
+		for i := 0; i < 30; i++ {
+			var c [4]float64 // l, r, t, b
+			for k := range c {
+				c[k] = cropMin + (cropMax-cropMin)*rnd.Float64()
+			}
+			cropped := cropScale(orig, c[0], c[1], c[2], c[3])
+			hs, err := Image(cropped, Options{Mirror: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+			for _, h := range hs {
+				if IsCrop(h.Variant) && near(h) {
+					met++
+					break
+				}
+			}
+			for _, m := range []float64{0.125, 0.075} {
+				cs, err := Image(cropScale(cropped, m, m, m, m), Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if near(cs[0]) {
+					metCentred++
+					break
+				}
+			}
+		}
+	}
+	t.Logf("crop windows meet %d of %d random crops within %d bits, the centred crops %d", met, n, radius, metCentred)
+	if met < n*8/10 || met <= metCentred {
+		t.Errorf("crop windows meet %d of %d random crops within %d bits (centred crops: %d), want 80%% and more than the centred crops", met, n, radius, metCentred)
+	}
+}
+
+// pHash tolerates small shifts of its window only: the measurement behind
+// the spacing of the crop windows (see cropWindows).
+func TestCropWindowShiftTolerance(t *testing.T) {
+	for _, seed := range []float64{0.2, 0.5, 0.8} {
+		wide := scene(800, 360, seed)
+		at := func(dx int) *image.Gray {
+			g := image.NewGray(image.Rect(0, 0, 640, 360))
+			for y := 0; y < 360; y++ {
+				copy(g.Pix[y*g.Stride:], wide.Pix[y*wide.Stride+dx:y*wide.Stride+dx+640])
+			}
+			return g
+		}
+		ref, err := Image(at(0), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dist := map[float64]int{}
+		for _, s := range []float64{0.01, 0.03, 0.05, 0.08} {
+			hs, err := Image(at(int(s*640)), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			dist[s] = hs[1].Bits.Distance(ref[1].Bits)
+			t.Logf("scene %.1f: picture shifted by %.0f%% of its width: central part's hash moves %d bits", seed, 100*s, dist[s])
+		}
+		if dist[0.01] > 10 || dist[0.08] <= 10 {
+			t.Errorf("scene %.1f: shifts of 1%% and 8%% move the hash by %d and %d bits; the crop windows' spacing assumes <= 10 and > 10", seed, dist[0.01], dist[0.08])
+		}
+	}
+}
+
+// Static edges that line up with an inset's sides make other rectangles
+// qualify, larger ones (an edge of the background) or smaller ones (an edge
+// of the inset's picture), and either may score higher than the inset: the
+// candidates are the rectangles no other beats on both area and score, so
+// that the inset is among them.
+func TestInsetCandidates(t *testing.T) {
+	rect := func(x0, y0, x1, y1 int) image.Rectangle { return image.Rect(x0, y0, x1, y1) }
+	inner := func(r image.Rectangle) image.Rectangle { return r.Inset(1) }
+	inset := rect(3, 74, 122, 140)
+	background := rect(3, 32, 122, 140) // closed by a static edge above the inset
+	picture := rect(3, 100, 122, 140)   // closed by a horizon inside the inset
+	dup := rect(5, 74, 122, 140)        // the inset less two columns
+	got := insetCandidates([]insetCand{
+		{picture, 0.13, 7.5},
+		{background, 0.35, 4.9},
+		{rect(3, 32, 60, 140), 0.17, 3.0}, // smaller and weaker than the background one
+		{dup, 0.21, 7.0},                  // the same picture as the inset, for pHash
+		{inset, 0.213, 6.92},
+	})
+	want := []image.Rectangle{inner(background), inner(inset), inner(picture)}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("candidates %v, want %v", got, want)
+	}
+	var many []insetCand
+	for i := 0; i < 10; i++ {
+		many = append(many, insetCand{rect(0, 0, 100-8*i, 100), 0.5 - 0.04*float64(i), float64(3 + i)})
+	}
+	if n := len(insetCandidates(many)); n != insetMaxCandidates {
+		t.Errorf("%d candidates, want at most %d", n, insetMaxCandidates)
+	}
+	if got := insetCandidates(nil); len(got) != 0 {
+		t.Errorf("no qualifying rectangle gave %v", got)
+	}
 }

@@ -10,7 +10,7 @@ import (
 // the pictures on both sides of them change. Averaged over the sampled
 // frames, the brightness steps across those borders stay high along four
 // straight segments, while the steps inside moving footage average out to a
-// uniform level. The inset is the rectangle whose four sides all stand out.
+// uniform level. The inset is a rectangle whose four sides all stand out.
 const (
 	insetMaxFrames = 600  // analysis frames kept for the second pass (5 min at 2/s, ~22 MB)
 	insetMinFrames = 3    // fewer sampled frames cannot tell fixed borders from content
@@ -25,6 +25,12 @@ const (
 	// insetCoverLevel times the frame's median step.
 	insetCover      = 0.7
 	insetCoverLevel = 1.5
+	// insetMaxCandidates bounds the rectangles hashed per video (see
+	// detect); insetSame is the overlap (intersection over union) above
+	// which two candidates count as one: their hashes differ by less than
+	// pHash's tolerance to a shifted window.
+	insetMaxCandidates = 4
+	insetSame          = 0.9
 )
 
 // insetTracker accumulates, over the sampled frames of one video, the mean
@@ -73,11 +79,23 @@ func (k *insetTracker) add(p plane, t float64) {
 	k.frames = append(k.frames, insetFrame{t: t, pix: pix})
 }
 
-// detect returns the inset's picture (inside its borders) in analysis
-// coordinates, if the frames have one.
-func (k *insetTracker) detect() (image.Rectangle, bool) {
+// detect returns the candidates for the inset's picture (inside its
+// borders) in analysis coordinates, largest first; none if the frames have
+// no inset.
+//
+// Static edges line up with an inset's sides on both of them: edges of the
+// inset's own picture (a horizon, the grid of a game board, the original's
+// own bars) close smaller rectangles with the inset's other sides, edges of
+// the background (a table's rim, a phone held in the hand) larger ones, and
+// either can step more than the border does. So no single rectangle is
+// taken: of the rectangles whose sides all stand out, those that no other
+// beats on both area and score (the weakest side's step) are the
+// candidates, largest first, less those that overlap a larger candidate by
+// insetSame, at most insetMaxCandidates of them; the index decides which
+// one shows a known video.
+func (k *insetTracker) detect() []image.Rectangle {
 	if k.n < insetMinFrames || k.w < 32 || k.h < 32 {
-		return image.Rectangle{}, false
+		return nil
 	}
 	w, h := k.w, k.h
 	// Prefix sums along rows of dy (for horizontal sides) and along
@@ -110,7 +128,7 @@ func (k *insetTracker) detect() (image.Rectangle, bool) {
 
 	rows := candidateLines(h, func(y int) float64 { return hSide(y, 0, w) })
 	cols := candidateLines(w, func(x int) float64 { return vSide(x, 0, h) })
-	best, bestScore, bestArea := image.Rectangle{}, 0.0, 0.0
+	var cands []insetCand
 	for _, y0 := range rows {
 		for _, y1 := range rows {
 			if y1 <= y0 || float64(y1-y0) < insetMinSide*float64(h) {
@@ -129,11 +147,8 @@ func (k *insetTracker) detect() (image.Rectangle, bool) {
 					if weakest < insetMinStep {
 						continue
 					}
-					// Of the rectangles that qualify, the inset is the
-					// largest: smaller ones share its sides and close
-					// them with a static edge of the inset's picture.
 					s := weakest / base
-					if s < insetScore || area < bestArea || (area == bestArea && s <= bestScore) {
+					if s < insetScore {
 						continue
 					}
 					// A border is a straight line stepping all along; a
@@ -144,16 +159,68 @@ func (k *insetTracker) detect() (image.Rectangle, bool) {
 						!k.covered(x0, y0, y1, false, lvl) || !k.covered(x1, y0, y1, false, lvl) {
 						continue
 					}
-					best, bestScore, bestArea = image.Rect(x0, y0, x1, y1), s, area
+					cands = append(cands, insetCand{image.Rect(x0, y0, x1, y1), area, s})
 				}
 			}
 		}
 	}
-	if bestScore == 0 {
-		return image.Rectangle{}, false
+	return insetCandidates(cands)
+}
+
+// insetCand is a rectangle (borders included) whose four sides all stand
+// out, with its share of the frame and its score.
+type insetCand struct {
+	r           image.Rectangle
+	area, score float64
+}
+
+// insetCandidates picks from the qualifying rectangles those that no other
+// beats on both area and score, largest first, less those that overlap a
+// larger pick by insetSame, at most insetMaxCandidates, as pictures (the
+// border line on each side left out).
+func insetCandidates(cands []insetCand) []image.Rectangle {
+	sort.Slice(cands, func(i, j int) bool {
+		if cands[i].area != cands[j].area {
+			return cands[i].area > cands[j].area
+		}
+		if cands[i].score != cands[j].score {
+			return cands[i].score > cands[j].score
+		}
+		a, b := cands[i].r, cands[j].r
+		return a.Min.Y < b.Min.Y || (a.Min.Y == b.Min.Y && a.Min.X < b.Min.X)
+	})
+	var out []image.Rectangle
+	top := 0.0
+	for _, c := range cands {
+		if c.score <= top {
+			continue // a larger rectangle scores as well or better
+		}
+		top = c.score
+		// Leave out the line on each side that mixes inset and background.
+		r := image.Rect(c.r.Min.X+1, c.r.Min.Y+1, c.r.Max.X-1, c.r.Max.Y-1)
+		same := false
+		for _, o := range out {
+			same = same || overlap(r, o) >= insetSame
+		}
+		if !same {
+			out = append(out, r)
+		}
+		if len(out) == insetMaxCandidates {
+			break
+		}
 	}
-	// Leave out the line on each side that mixes inset and background.
-	return image.Rect(best.Min.X+1, best.Min.Y+1, best.Max.X-1, best.Max.Y-1), true
+	return out
+}
+
+// overlap returns the intersection over union of a and b.
+func overlap(a, b image.Rectangle) float64 {
+	in := a.Intersect(b)
+	i := float64(in.Dx() * in.Dy())
+	u := float64(a.Dx()*a.Dy()+b.Dx()*b.Dy()) - i
+	if u <= 0 {
+		return 0
+	}
+	return i / u
 }
 
 // covered reports whether the summed step across line at (the line above

@@ -10,7 +10,7 @@ import (
 // given file and options. It changes whenever they change (sampling,
 // normalisation, variants), also when models.FingerprintVersion does not,
 // so that caches of fingerprints can be keyed by it.
-const Revision = "2026-11-23.6"
+const Revision = "2026-11-23.7"
 
 // Defaults and hard limits. The limits exist so that a hostile or broken file
 // cannot make the fingerprinter allocate gigabytes or decode for hours.
@@ -51,11 +51,12 @@ type Options struct {
 	Kind models.HashKind
 	// Mirror makes a query fingerprint. Besides the two VariantFull hashes
 	// every fingerprint has per sampled frame (the content and its central
-	// 70%), it adds the query-only variants VariantCrop75, VariantCrop85
-	// and, when the video shows a picture-in-picture inset, VariantInset;
-	// and for each of these hashes the hash of the left-right mirrored
-	// picture (variant MirrorOf(v)). References are fingerprinted without
-	// it: the index stores VariantFull hashes only.
+	// 70%), it adds the hash of their left-right mirrored pictures (variant
+	// MirrorOf(v)), the 16 crop windows (CropVariant, without mirrored
+	// twins) and, when the video shows a picture-in-picture inset,
+	// VariantInset and its mirrored twin: 20 hashes per sampled frame, 22
+	// with an inset. References are fingerprinted without it: the index
+	// stores VariantFull hashes only.
 	Mirror bool
 	// MinSamples, when positive, raises Rate for a video the container
 	// says is short, so that about MinSamples frames are sampled: the rate

@@ -237,7 +237,11 @@ func (m *Matcher) Match(q Query, videos map[string]models.Video) []models.Match 
 		frameW[g] = m.qualityWeight(quality[g]) * m.idf(len(hitVideos[g]))
 	}
 
-	byVideo := map[string][]pair{}
+	// A copy is mirrored or not for its whole length, so the mirrored and
+	// the plain hashes of a video are aligned apart and the better side is
+	// kept: chance matches of unrelated footage, spread over both sides of
+	// many hash variants, cannot add up across them.
+	byVideo := map[string]*[2][]pair{}
 	for i, f := range q.Frames {
 		if i >= len(q.Neighbors) {
 			break
@@ -250,7 +254,16 @@ func (m *Matcher) Match(q Query, videos map[string]models.Video) []models.Match 
 			if n.Distance < 0 || n.Distance > m.p.Radius || math.IsNaN(n.T) || math.IsInf(n.T, 0) || n.T < 0 {
 				continue
 			}
-			byVideo[n.VideoID] = append(byVideo[n.VideoID], pair{
+			sides := byVideo[n.VideoID]
+			if sides == nil {
+				sides = &[2][]pair{}
+				byVideo[n.VideoID] = sides
+			}
+			side := 0
+			if f.Variant.Mirrored() {
+				side = 1
+			}
+			sides[side] = append(sides[side], pair{
 				q: g, qt: groupT[g], rt: n.T, w: frameW[g] * m.similarity(n.Distance),
 				dist: n.Distance, variant: f.Variant,
 			})
@@ -268,8 +281,20 @@ func (m *Matcher) Match(q Query, videos map[string]models.Video) []models.Match 
 		if !ok {
 			v = models.Video{ID: id}
 		}
-		if mt, ok := m.matchVideo(byVideo[id], v, qdur, step); ok {
-			out = append(out, mt)
+		var (
+			best  models.Match
+			found bool
+		)
+		for _, pairs := range byVideo[id] {
+			if len(pairs) == 0 {
+				continue
+			}
+			if mt, ok := m.matchVideo(pairs, v, qdur, step); ok && (!found || mt.Score > best.Score) {
+				best, found = mt, true
+			}
+		}
+		if found {
+			out = append(out, best)
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {

@@ -259,3 +259,45 @@ func TestSimilarityWeights(t *testing.T) {
 		t.Errorf("WeightSpan inside the radius became %d, want 19", got)
 	}
 }
+
+// A copy is mirrored or not throughout: votes of mirrored hashes and of
+// plain ones do not add up on one alignment, while a wholly mirrored copy
+// scores as its plain twin.
+func TestMatchMirrorSidesApart(t *testing.T) {
+	m := New(DefaultParams())
+	build := func(side func(i int) models.Variant) Query {
+		q := Query{Duration: 10, Rate: 2}
+		for i := 0; i < 20; i++ {
+			qt := float64(i) / 2
+			for _, v := range []models.Variant{models.VariantFull, models.VariantMirror} {
+				q.Frames = append(q.Frames, models.FrameHash{T: qt, Kind: models.KindPHash, Variant: v, Quality: 1})
+				var ns []models.Neighbor
+				if v == side(i) {
+					ns = []models.Neighbor{{VideoID: "a", T: qt + 5, Distance: 2}}
+				}
+				q.Neighbors = append(q.Neighbors, ns)
+			}
+		}
+		return q
+	}
+	score := func(q Query) float64 {
+		if mt := find(m.Match(q, videos()), "a"); mt != nil {
+			return mt.Score
+		}
+		return 0
+	}
+	plain := score(build(func(int) models.Variant { return models.VariantFull }))
+	mirrored := score(build(func(int) models.Variant { return models.VariantMirror }))
+	mixed := score(build(func(i int) models.Variant {
+		if i%2 == 0 {
+			return models.VariantFull
+		}
+		return models.VariantMirror
+	}))
+	if plain == 0 || math.Abs(plain-mirrored) > 1e-9 {
+		t.Errorf("plain copy scores %.3f, mirrored copy %.3f; want equal and positive", plain, mirrored)
+	}
+	if mixed >= plain-0.05 {
+		t.Errorf("votes alternating between mirrored and plain hashes score %.3f, a plain copy %.3f; want clearly less", mixed, plain)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/bits"
 	"strconv"
+	"strings"
 )
 
 // HashKind names the perceptual hash algorithm that produced a FrameHash.
@@ -89,6 +90,18 @@ const (
 	VariantFull   Variant = ""       // the normalised frame as decoded
 	VariantMirror Variant = "mirror" // the normalised frame flipped left-right
 )
+
+// MirrorSuffix ends the name of the mirrored twin of any other variant
+// than VariantFull (for example "inset-mirror").
+const MirrorSuffix = "-mirror"
+
+// Mirrored reports whether a hash of variant v was computed on the
+// left-right mirrored picture: VariantMirror or a name ending in
+// MirrorSuffix. A copy is mirrored or not for its whole length, so evidence
+// of one copy comes from one side only.
+func (v Variant) Mirrored() bool {
+	return v == VariantMirror || strings.HasSuffix(string(v), MirrorSuffix)
+}
 
 // FrameHash is the hash of one sampled frame.
 type FrameHash struct {

@@ -125,3 +125,13 @@ func FuzzParseHash64(f *testing.F) {
 		}
 	})
 }
+
+func TestVariantMirrored(t *testing.T) {
+	for v, want := range map[Variant]bool{
+		VariantFull: false, VariantMirror: true, "inset": false, "inset" + MirrorSuffix: true, "crop3": false,
+	} {
+		if got := v.Mirrored(); got != want {
+			t.Errorf("%q.Mirrored() = %v, want %v", v, got, want)
+		}
+	}
+}

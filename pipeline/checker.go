@@ -32,9 +32,11 @@ type Config struct {
 	// matcher.DefaultPolicy().
 	Policy *matcher.Policy
 	// Radius and TopK bound the index search per query hash (defaults
-	// DefaultRadius and DefaultTopK).
-	Radius int
-	TopK   int
+	// DefaultRadius and DefaultTopK). CropRadius is the radius of the
+	// query's crop windows (default DefaultCropRadius, at most Radius).
+	Radius     int
+	CropRadius int
+	TopK       int
 	// Rate is the sampling rate of queries and ReferenceRate that of
 	// references, in frames per second (defaults DefaultRate and
 	// DefaultReferenceRate); Kind is the hash kind of both (default pHash).
@@ -60,6 +62,16 @@ const (
 	DefaultRadius = 12
 	DefaultTopK   = 40
 )
+
+// DefaultCropRadius is the search radius of the query's crop windows
+// (fingerprint.IsCrop). A query frame carries 16 of them next to its 4 other
+// hashes, and each hash searched is one more chance for an unrelated frame to
+// come within the radius. Of random 64-bit hashes about 20 times fewer lie
+// within 10 bits than within 12, so the 16 windows at radius 10 add fewer
+// chance matches than one hash at 12 (and cost about 40% of one search
+// each), while a window that frames the original's centre well meets it at
+// 10 bits or less on most frames.
+const DefaultCropRadius = 10
 
 // Sampling defaults. References are sampled twice as densely as queries:
 // a query frame then lies at most a quarter of a query period from a
@@ -87,6 +99,7 @@ type Checker struct {
 	m      *matcher.Matcher
 	policy matcher.Policy
 	search index.SearchOptions
+	crop   index.SearchOptions // for the crop windows
 	query  fingerprint.Options
 	ref    fingerprint.Options
 	fp     FingerprintFunc
@@ -117,6 +130,11 @@ func New(cfg Config) (*Checker, error) {
 	if c.search.TopK <= 0 {
 		c.search.TopK = DefaultTopK
 	}
+	c.crop = index.SearchOptions{Radius: cfg.CropRadius, TopK: c.search.TopK}
+	if c.crop.Radius <= 0 {
+		c.crop.Radius = DefaultCropRadius
+	}
+	c.crop.Radius = min(c.crop.Radius, c.search.Radius)
 	p := cfg.Params
 	p.Radius = c.search.Radius
 	c.m = matcher.New(p)
@@ -232,12 +250,9 @@ func (c *Checker) CheckFingerprint(ctx context.Context, fp models.Fingerprint, m
 	if len(fp.Frames) == 0 {
 		return verdict, nil
 	}
-	neighbors, err := c.idx.Search(ctx, fp.Frames, c.search)
+	neighbors, err := c.searchAll(ctx, fp.Frames)
 	if err != nil {
-		return verdict, fmt.Errorf("search index: %w", err)
-	}
-	if len(neighbors) != len(fp.Frames) {
-		return verdict, models.Errorf(models.EInternal, "index returned %d neighbour lists for %d hashes", len(neighbors), len(fp.Frames))
+		return verdict, err
 	}
 	videos, err := c.candidates(ctx, neighbors, meta.UploadID)
 	if err != nil {
@@ -270,6 +285,43 @@ func (c *Checker) CheckFingerprint(ctx context.Context, fp models.Fingerprint, m
 	c.log.Debug("checked", "video", fp.Source.Path, "verdict", decision, "candidates", len(matches),
 		"frames", len(fp.Frames), "took", time.Since(start))
 	return verdict, nil
+}
+
+// searchAll searches the index for every hash of a query, the crop windows
+// at their own radius, and returns the neighbours in the order of frames.
+func (c *Checker) searchAll(ctx context.Context, frames []models.FrameHash) ([][]models.Neighbor, error) {
+	var base, crop []int
+	for i, f := range frames {
+		if fingerprint.IsCrop(f.Variant) {
+			crop = append(crop, i)
+		} else {
+			base = append(base, i)
+		}
+	}
+	out := make([][]models.Neighbor, len(frames))
+	for _, part := range []struct {
+		at   []int
+		opts index.SearchOptions
+	}{{base, c.search}, {crop, c.crop}} {
+		if len(part.at) == 0 {
+			continue
+		}
+		hs := make([]models.FrameHash, len(part.at))
+		for j, i := range part.at {
+			hs[j] = frames[i]
+		}
+		ns, err := c.idx.Search(ctx, hs, part.opts)
+		if err != nil {
+			return nil, fmt.Errorf("search index: %w", err)
+		}
+		if len(ns) != len(hs) {
+			return nil, models.Errorf(models.EInternal, "index returned %d neighbour lists for %d hashes", len(ns), len(hs))
+		}
+		for j, i := range part.at {
+			out[i] = ns[j]
+		}
+	}
+	return out, nil
 }
 
 // candidates loads the metadata of every video the neighbours hit, except

@@ -330,3 +330,31 @@ func abs(x float64) float64 {
 	}
 	return x
 }
+
+// The query's crop windows are searched at the crop radius, the other
+// hashes at the full radius.
+func TestSearchCropWindowsAtCropRadius(t *testing.T) {
+	ctx := context.Background()
+	c, idx := newChecker(t)
+	const bits = models.Hash64(0x0123456789abcdef)
+	if err := idx.Add(ctx, models.Video{ID: "r", Platform: "tiktok", Duration: 1},
+		[]models.FrameHash{{T: 0, Kind: models.KindPHash, Bits: bits, Quality: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	flip := func(n int) models.Hash64 { return bits ^ models.Hash64(1<<n-1) }
+	frames := []models.FrameHash{
+		{Kind: models.KindPHash, Bits: flip(DefaultRadius), Variant: models.VariantFull},
+		{Kind: models.KindPHash, Bits: flip(DefaultRadius), Variant: fingerprint.CropVariant(3)},
+		{Kind: models.KindPHash, Bits: flip(DefaultCropRadius), Variant: fingerprint.CropVariant(5)},
+		{Kind: models.KindPHash, Bits: flip(DefaultRadius), Variant: fingerprint.VariantInset},
+	}
+	ns, err := c.searchAll(ctx, frames)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int{1, 0, 1, 1} {
+		if len(ns[i]) != want {
+			t.Errorf("hash %d (%s, %d bits off): %d neighbours, want %d", i, frames[i].Variant, frames[i].Bits.Distance(bits), len(ns[i]), want)
+		}
+	}
+}
