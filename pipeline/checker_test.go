@@ -299,6 +299,11 @@ func TestCachedFingerprint(t *testing.T) {
 	if _, err := fp(ctx, cl.refB, fingerprint.Options{Rate: 2}); err != nil || calls != 3 {
 		t.Errorf("broken entry: calls %d, %v", calls, err)
 	}
+	// Other decoder options sample other frames: another entry.
+	t.Setenv(fingerprint.CaptureOptionsEnv, "")
+	if _, err := fp(ctx, cl.refB, fingerprint.Options{Rate: 2}); err != nil || calls != 4 {
+		t.Errorf("other decoder options served from the cache: calls %d, %v", calls, err)
+	}
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {

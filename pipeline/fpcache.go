@@ -30,6 +30,12 @@ func CachedFingerprint(dir string, next FingerprintFunc) FingerprintFunc {
 		if opts.MinSamples > 0 {
 			key += fmt.Sprintf("-n%d-s%g", opts.MinSamples, opts.ShortRate)
 		}
+		// The decoder's options decide which frames exist to be sampled
+		// (fingerprint.DefaultCaptureOptions skips some).
+		if dec := os.Getenv(fingerprint.CaptureOptionsEnv); dec != fingerprint.DefaultCaptureOptions {
+			sum := sha256.Sum256([]byte(dec))
+			key += "-d" + hex.EncodeToString(sum[:4])
+		}
 		file := filepath.Join(dir, sum[:2], key+".json")
 		if b, err := os.ReadFile(file); err == nil {
 			var fp models.Fingerprint
