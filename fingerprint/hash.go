@@ -271,7 +271,10 @@ func (n *normalizer) hashRegions(g gocv.Mat, regs []region, t float64) ([]models
 			continue
 		}
 		mirror := n.mirror && !reg.plain
-		h, hq, err := n.hashRegion(g, reg.r, mirror)
+		// Only the first region's quality is used (for every hash of the
+		// frame); measuring it on the other twenty costs more than a
+		// hash.
+		h, hq, err := n.hashRegion(g, reg.r, mirror, i == 0)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -287,8 +290,9 @@ func (n *normalizer) hashRegions(g gocv.Mat, regs []region, t float64) ([]models
 }
 
 // hashRegion downscales region r of g and returns its hash (and, with
-// mirror, the hash of its mirror image) and its quality.
-func (n *normalizer) hashRegion(g gocv.Mat, r image.Rectangle, mirror bool) ([2]models.Hash64, float64, error) {
+// mirror, the hash of its mirror image) and, withQuality, its quality (0
+// otherwise).
+func (n *normalizer) hashRegion(g gocv.Mat, r image.Rectangle, mirror, withQuality bool) ([2]models.Hash64, float64, error) {
 	var out [2]models.Hash64
 	roi := g.Region(r)
 	defer roi.Close()
@@ -298,7 +302,10 @@ func (n *normalizer) hashRegion(g gocv.Mat, r image.Rectangle, mirror bool) ([2]
 		return out, 0, fmt.Errorf("read normalised frame: %w", err)
 	}
 	copy(n.sqImg.Pix, sq)
-	q := quality(n.sqImg)
+	q := 0.0
+	if withQuality {
+		q = quality(n.sqImg)
+	}
 
 	img := n.sqImg
 	switch n.kind {
