@@ -124,8 +124,9 @@ func BenchmarkHash(b *testing.B) {
 
 // BenchmarkNormalize720p is everything done to one sampled 720p frame of a
 // query after decoding: shrink, grayscale, border and padding detection,
-// and for each of the four regions (content, centre, two crops) downscale,
-// quality, pHash and the mirrored pHash.
+// and for each of the 18 regions (content, centre, 16 crop windows) the
+// downscale and pHash, mirrored too for the content and centre, and the
+// quality once.
 func BenchmarkNormalize720p(b *testing.B) {
 	src := scene(1280, 720, 0.5)
 	gray, err := gocv.NewMatFromBytes(720, 1280, gocv.MatTypeCV8UC1, src.Pix)

@@ -58,8 +58,8 @@ func File(ctx context.Context, path string, opts Options) (models.Fingerprint, e
 	if err != nil {
 		return models.Fingerprint{}, err
 	}
-	fp, guessed, err := decode(ctx, path, opts, src, true)
-	if err == nil && guessed && skipsFrames() {
+	fp, again, err := decode(ctx, path, opts, src, true)
+	if err == nil && again {
 		// The stream has no usable timestamps, so the clock counts frames,
 		// and frames the decoder skipped would shrink it: decode again,
 		// every frame this time (raw MPEG elementary streams, for example).
@@ -69,10 +69,12 @@ func File(ctx context.Context, path string, opts Options) (models.Fingerprint, e
 }
 
 // decode samples and hashes the video at path. skip lets the decoder skip
-// non-reference frames (see DefaultCaptureOptions). guessed reports that
-// the clock had to count frames for a good part of the stream because the
-// timestamps were missing.
-func decode(ctx context.Context, path string, opts Options, src models.Source, skip bool) (fp models.Fingerprint, guessed bool, err error) {
+// non-reference frames (see DefaultCaptureOptions). again reports, with no
+// fingerprint, that frames were skipped while the clock had to count frames
+// for a good part of the stream (the timestamps were missing): the caller
+// must decode again without skipping.
+func decode(ctx context.Context, path string, opts Options, src models.Source, skip bool) (fp models.Fingerprint, again bool, err error) {
+	skip = skip && skipsFrames()
 	if err := ctx.Err(); err != nil {
 		return models.Fingerprint{}, false, err
 	}
@@ -136,9 +138,8 @@ func decode(ctx context.Context, path string, opts Options, src models.Source, s
 	if s.frames == 0 {
 		return models.Fingerprint{}, false, models.Errorf(models.EInvalid, "%s: no decodable video frames (corrupt, truncated or not a video)", path)
 	}
-	guessed = s.guessed*guessedShare > s.frames
-	if guessed && skip && skipsFrames() {
-		return models.Fingerprint{}, true, nil // the caller decodes again
+	if skip && s.guessed*guessedShare > s.frames {
+		return models.Fingerprint{}, true, nil
 	}
 	if err := n.addInset(&fp, &inset); err != nil {
 		return models.Fingerprint{}, false, fmt.Errorf("%s: %w", path, err)
@@ -151,10 +152,10 @@ func decode(ctx context.Context, path string, opts Options, src models.Source, s
 		return models.Fingerprint{}, false, models.Errorf(models.EInvalid,
 			"%s: stream ends early: %.2fs decode of the %.2fs the container declares (truncated or corrupt)", path, src.Duration, declared)
 	}
-	src.FPS = round3(s.fps(fps, skip && skipsFrames() && hasNonRefFrames(src.Codec)))
+	src.FPS = round3(s.fps(fps, skip && hasNonRefFrames(src.Codec)))
 	src.Width, src.Height = s.width, s.height
 	fp.Source = src
-	return fp, guessed, nil
+	return fp, false, nil
 }
 
 // guessedShare: a stream whose clock was guessed (counted in frames) for

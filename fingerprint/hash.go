@@ -33,7 +33,6 @@ const (
 type normalizer struct {
 	kind   models.HashKind
 	mirror bool
-	crops  [16][4]float64 // cropWindows, for queries
 
 	full gocv.Mat // full-size grayscale of a colour frame
 	gray gocv.Mat // analysis-size grayscale
@@ -45,7 +44,7 @@ type normalizer struct {
 
 func newNormalizer(kind models.HashKind, mirror bool) *normalizer {
 	return &normalizer{
-		kind: kind, mirror: mirror, crops: cropWindows(),
+		kind: kind, mirror: mirror,
 		full: gocv.NewMat(), gray: gocv.NewMat(), sq: gocv.NewMat(), tiny: gocv.NewMat(),
 		sqImg:   image.NewGray(image.Rect(0, 0, phashSide, phashSide)),
 		flipImg: image.NewGray(image.Rect(0, 0, phashSide, phashSide)),
@@ -128,6 +127,9 @@ func cropWindows() [16][4]float64 {
 	return out
 }
 
+// crops are the query's crop windows (cropWindows).
+var crops = cropWindows()
+
 // CropVariant returns the variant of crop window i (0 to 15).
 func CropVariant(i int) models.Variant { return VariantCrop + models.Variant(strconv.Itoa(i)) }
 
@@ -178,7 +180,7 @@ func (n *normalizer) regions(r image.Rectangle) []region {
 		// mirrored is rare next to either edit alone, and the twins would
 		// double the windows' search cost; the mirrored content and centre
 		// still meet such a copy when the crop is mild.
-		for i, w := range n.crops {
+		for i, w := range crops {
 			out = append(out, region{r: window(r, w), v: CropVariant(i), plain: true})
 		}
 	}

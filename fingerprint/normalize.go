@@ -236,7 +236,8 @@ func padBand(e, x []float64) (k int, score float64) {
 		// both sides beats one where it shows on one: a caption bar or a
 		// logo drawn on one band makes a strong one-sided edge of its own
 		// at a shallower depth.
-		if both := min(side[0], side[1]) >= padJump; both && (!twoSided || s > score) || !both && !twoSided && s > score {
+		both := min(side[0], side[1]) >= padJump
+		if both && !twoSided || both == twoSided && s > score {
 			k, score, twoSided = c, s, both
 		}
 	}

@@ -54,7 +54,8 @@ type Options struct {
 	// 70%), it adds the hash of their left-right mirrored pictures (variant
 	// MirrorOf(v)), the 16 crop windows (CropVariant, without mirrored
 	// twins) and, when the video shows a picture-in-picture inset,
-	// VariantInset and its mirrored twin: 20 hashes per sampled frame, 22
+	// VariantInset and its mirrored twin for each of up to
+	// insetMaxCandidates rectangles: 20 hashes per sampled frame, 22 to 28
 	// with an inset. References are fingerprinted without it: the index
 	// stores VariantFull hashes only.
 	Mirror bool

@@ -33,8 +33,8 @@ func CachedFingerprint(dir string, next FingerprintFunc) FingerprintFunc {
 		// The decoder's options decide which frames exist to be sampled
 		// (fingerprint.DefaultCaptureOptions skips some).
 		if dec := os.Getenv(fingerprint.CaptureOptionsEnv); dec != fingerprint.DefaultCaptureOptions {
-			sum := sha256.Sum256([]byte(dec))
-			key += "-d" + hex.EncodeToString(sum[:4])
+			digest := sha256.Sum256([]byte(dec))
+			key += "-d" + hex.EncodeToString(digest[:4])
 		}
 		file := filepath.Join(dir, sum[:2], key+".json")
 		if b, err := os.ReadFile(file); err == nil {
