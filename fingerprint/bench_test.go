@@ -5,12 +5,12 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
 	"gocv.io/x/gocv"
 
+	"github.com/copycat-video/copycat/internal/cputime"
 	"github.com/copycat-video/copycat/models"
 )
 
@@ -44,17 +44,6 @@ func ffmpegDecode(b *testing.B, path string) (wall, cpu time.Duration) {
 	return wall, cpu
 }
 
-// cpuTime is the CPU time this process has used so far (all threads,
-// including OpenCV's decoder threads).
-func cpuTime(b *testing.B) time.Duration {
-	b.Helper()
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // BenchmarkFile720p fingerprints a 720p H.264 clip generated in the
 // benchmark and reports, besides ns/op: sampled and decoded frames per
 // second, and the ratio of fingerprinting time to plain FFmpeg decoding
@@ -70,7 +59,7 @@ func BenchmarkFile720p(b *testing.B) {
 	ctx := context.Background()
 	var fp models.Fingerprint
 	b.ResetTimer()
-	start, startCPU := time.Now(), cpuTime(b)
+	start, startCPU := time.Now(), cputime.Process(b)
 	for i := 0; i < b.N; i++ {
 		var err error
 		if fp, err = File(ctx, path, Options{}); err != nil {
@@ -78,7 +67,7 @@ func BenchmarkFile720p(b *testing.B) {
 		}
 	}
 	per := time.Since(start) / time.Duration(b.N)
-	perCPU := (cpuTime(b) - startCPU) / time.Duration(b.N)
+	perCPU := (cputime.Process(b) - startCPU) / time.Duration(b.N)
 	b.StopTimer()
 	b.ReportMetric(float64(fp.Sampled)/per.Seconds(), "sampled_frames/s")
 	b.ReportMetric(fp.Source.Duration*fp.Source.FPS/per.Seconds(), "decoded_frames/s")
@@ -107,7 +96,7 @@ func BenchmarkHash(b *testing.B) {
 			// -benchtime 1x still averages over many.
 			const hashBatch = 1000
 			b.ResetTimer()
-			c := cpuTime(b)
+			c := cputime.Process(b)
 			for i := 0; i < b.N; i++ {
 				for j := 0; j < hashBatch; j++ {
 					if _, err := hashGray(kind, img); err != nil {
@@ -117,7 +106,7 @@ func BenchmarkHash(b *testing.B) {
 			}
 			frames := float64(b.N * hashBatch)
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/frames/1e6, "ms/frame")
-			b.ReportMetric(float64((cpuTime(b)-c).Nanoseconds())/frames/1e6, "cpu_ms/frame")
+			b.ReportMetric(float64((cputime.Process(b)-c).Nanoseconds())/frames/1e6, "cpu_ms/frame")
 		})
 	}
 }
@@ -141,7 +130,7 @@ func BenchmarkNormalize720p(b *testing.B) {
 	defer n.Close()
 	const frameBatch = 50 // frames per op, see BenchmarkHash
 	b.ResetTimer()
-	c := cpuTime(b)
+	c := cputime.Process(b)
 	for i := 0; i < b.N; i++ {
 		for j := 0; j < frameBatch; j++ {
 			if _, _, err := n.frame(bgr, 0); err != nil {
@@ -151,5 +140,5 @@ func BenchmarkNormalize720p(b *testing.B) {
 	}
 	frames := float64(b.N * frameBatch)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/frames/1e6, "ms/frame")
-	b.ReportMetric(float64((cpuTime(b)-c).Nanoseconds())/frames/1e6, "cpu_ms/frame")
+	b.ReportMetric(float64((cputime.Process(b)-c).Nanoseconds())/frames/1e6, "cpu_ms/frame")
 }

@@ -9,10 +9,10 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/copycat-video/copycat/internal/cputime"
 	"github.com/copycat-video/copycat/models"
 )
 
@@ -68,7 +68,7 @@ func benchSearch(b *testing.B, n int) {
 		runtime.GC()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		start, startCPU := time.Now(), processCPU(b)
+		start, startCPU := time.Now(), cputime.Process(b)
 		e, err := OpenEmbedded(parent.TempDir(), EmbeddedOptions{CompactBytes: 1 << 40})
 		if err != nil {
 			b.Fatal(err)
@@ -92,7 +92,7 @@ func benchSearch(b *testing.B, n int) {
 		if err := e.Optimize(ctx); err != nil {
 			b.Fatal(err)
 		}
-		buildTime, buildCPU = time.Since(start), processCPU(b)-startCPU
+		buildTime, buildCPU = time.Since(start), cputime.Process(b)-startCPU
 		batch = nil
 		runtime.GC()
 		runtime.ReadMemStats(&after)
@@ -131,7 +131,7 @@ func benchSearch(b *testing.B, n int) {
 				// and wall time on a shared machine measures the neighbours.
 				runtime.LockOSThread()
 				defer runtime.UnlockOSThread()
-				scanStart := threadCPU(b)
+				scanStart := cputime.Thread(b)
 				for i, q := range qs[:nScan] {
 					qb := uint64(q.Bits)
 					for p, h := range plain {
@@ -140,18 +140,18 @@ func benchSearch(b *testing.B, n int) {
 						}
 					}
 				}
-				scanPer := float64(threadCPU(b)-scanStart) / float64(nScan)
+				scanPer := float64(cputime.Thread(b)-scanStart) / float64(nScan)
 
 				var res [][]models.Neighbor
 				b.ResetTimer()
-				start := threadCPU(b)
+				start := cputime.Thread(b)
 				for range b.N {
 					var err error
 					if res, err = e.Search(ctx, qs, SearchOptions{Radius: r}); err != nil {
 						b.Fatal(err)
 					}
 				}
-				per := float64(threadCPU(b)-start) / float64(b.N*len(qs))
+				per := float64(cputime.Thread(b)-start) / float64(b.N*len(qs))
 				b.StopTimer()
 
 				hitsTotal := 0
@@ -178,28 +178,6 @@ func benchSearch(b *testing.B, n int) {
 			})
 		}
 	}
-}
-
-// threadCPU returns the CPU time the calling OS thread has used, in ns.
-func threadCPU(b *testing.B) int64 {
-	b.Helper()
-	const rusageThread = 1 // RUSAGE_THREAD, Linux
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
-		b.Fatalf("getrusage: %v", err)
-	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
-}
-
-// processCPU returns the CPU time of the whole process (background merges
-// included).
-func processCPU(b *testing.B) time.Duration {
-	b.Helper()
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatalf("getrusage: %v", err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkAdd measures durable adds (each acknowledged only after fsync)

@@ -8,11 +8,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/copycat-video/copycat/index"
+	"github.com/copycat-video/copycat/internal/cputime"
 	"github.com/copycat-video/copycat/internal/testvideo"
 	"github.com/copycat-video/copycat/models"
 )
@@ -70,16 +70,16 @@ func BenchmarkCheck60s(b *testing.B) {
 			var wall, cpu, fpCPU, matchCPU time.Duration
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				start, c0 := time.Now(), processCPU(b)
+				start, c0 := time.Now(), cputime.Process(b)
 				fp, err := c.FingerprintQuery(ctx, query)
 				if err != nil {
 					b.Fatal(err)
 				}
-				c1 := processCPU(b)
+				c1 := cputime.Process(b)
 				if _, err := c.CheckFingerprint(ctx, fp, CheckMeta{}); err != nil {
 					b.Fatal(err)
 				}
-				c2 := processCPU(b)
+				c2 := cputime.Process(b)
 				wall += time.Since(start)
 				cpu += c2 - c0
 				fpCPU += c1 - c0
@@ -162,14 +162,4 @@ func ffmpegCPU(b *testing.B, path string, opts ...string) time.Duration {
 		b.Fatalf("ffmpeg decode: %v\n%s", err, out)
 	}
 	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-}
-
-// processCPU is the CPU time (user + system) this process has used.
-func processCPU(b *testing.B) time.Duration {
-	b.Helper()
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
