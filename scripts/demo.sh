@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/demo.sh — the README's main job on embedded defaults, end to end.
 #
-# 1. fetches real clips (../shared/corpus/get_videos.sh into $CACHE/videos);
+# 1. fetches real clips (../shared/corpus/get_videos.sh into build/videos,
+#    see clips.sh);
 # 2. cuts three of them into "rival platform" originals and imports them as
 #    the reference catalogue with `copycat refs import` (a CSV manifest);
 # 3. makes the edits re-uploaders make (mirror + crop, vertical repost over a
@@ -14,23 +15,13 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache="${CACHE:-$root/.cache}"
-tools="${CORPUS_TOOLS:-$root/../shared/corpus}"
-# Not under .cache: make_corpus.py skips every source below a dot directory.
-videos="${COPYCAT_VIDEOS:-$root/build/videos}"
+# shellcheck source=clips.sh
+. "$root/scripts/clips.sh"
 demo="$cache/demo"
 
 log() { printf '\n== %s\n' "$*"; }
 
-command -v ffmpeg >/dev/null || {
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null
-  else
-    echo "demo.sh: ffmpeg is missing" >&2; exit 1
-  fi
-}
-
-log "fetching real clips into $videos"
-"$tools/get_videos.sh" "$videos" >/dev/null
+fetch_clips demo.sh >/dev/null
 
 (cd "$root" && go build -o "$cache/copycat" ./cmd/copycat)
 export COPYCAT_DATA="$demo/data"

@@ -18,34 +18,16 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache="${CACHE:-$root/.cache}"
 seed="${1:-${SEED:-1}}"
-tools="${CORPUS_TOOLS:-$root/../shared/corpus}"
-# Not under .cache: make_corpus.py skips every source below a dot directory.
-videos="${COPYCAT_VIDEOS:-$root/build/videos}"
+# shellcheck source=clips.sh
+. "$root/scripts/clips.sh"
 corpus="$cache/corpus-seed$seed"
 
 log() { echo "eval.sh: $*" >&2; }
 
 case "$seed" in ''|*[!0-9]*) log "SEED must be a number, got '$seed'"; exit 2 ;; esac
-[ -x "$tools/get_videos.sh" ] && [ -f "$tools/make_corpus.py" ] || {
-  log "corpus tools not found in $tools (set CORPUS_TOOLS)"; exit 1; }
-
-# What the tools need, installed once on a clean Debian machine.
-need=()
-command -v ffmpeg >/dev/null || need+=(ffmpeg)
-command -v python3 >/dev/null || need+=(python3)
-command -v npm >/dev/null || need+=(npm)
-if [ ${#need[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    log "installing ${need[*]}"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-  else
-    log "missing ${need[*]}: install them (or run as root on Debian)"; exit 1
-  fi
-fi
-
 mkdir -p "$cache"
-log "fetching clips into $videos"
-"$tools/get_videos.sh" "$videos" >&2
+fetch_clips eval.sh >&2
+[ -f "$tools/make_corpus.py" ] || { log "make_corpus.py not found in $tools (set CORPUS_TOOLS)"; exit 1; }
 
 if [ ! -f "$corpus/truth.csv" ] || [ ! -f "$corpus/README.txt" ]; then
   # Built aside and moved into place, so an interrupted build is redone.
