@@ -39,6 +39,7 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 	dump := fs.String("dump", "", "also write every query's candidate matches to this JSON-lines file")
 	rate := fs.Float64("rate", pipeline.DefaultRate, "query sampling rate, frames per second")
 	refRate := fs.Float64("ref-rate", pipeline.DefaultReferenceRate, "reference sampling rate, frames per second")
+	dense := fs.Int("ref-dense", pipeline.DefaultReferenceDense, "sample references up to this many times faster than --ref-rate where the picture moves (1, 2, 4 or 8; 1: never)")
 	samples := fs.Int("query-samples", pipeline.DefaultQuerySamples, "sample short queries faster (up to --ref-rate) so that they have about this many frames; -1: never")
 	radius := fs.Int("radius", pipeline.DefaultRadius, "Hamming search radius")
 	cropRadius := fs.Int("crop-radius", pipeline.DefaultCropRadius, "Hamming search radius of the query's crop windows (at most --radius)")
@@ -75,7 +76,7 @@ func runEval(ctx context.Context, env *Env, args []string) error {
 	checker, err := pipeline.New(pipeline.Config{
 		Index:       idx,
 		Fingerprint: pipeline.CachedFingerprint(*cacheDir, fingerprint.File),
-		Rate:        *rate, ReferenceRate: *refRate, Radius: *radius, QuerySamples: *samples, CropRadius: *cropRadius,
+		Rate:        *rate, ReferenceRate: *refRate, Radius: *radius, QuerySamples: *samples, CropRadius: *cropRadius, ReferenceDense: *dense,
 		Log: env.Log,
 	})
 	if err != nil {

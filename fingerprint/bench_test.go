@@ -47,7 +47,11 @@ func ffmpegDecode(b *testing.B, path string) (wall, cpu time.Duration) {
 // BenchmarkFile720p fingerprints a 720p H.264 clip generated in the
 // benchmark and reports, besides ns/op: sampled and decoded frames per
 // second, and the ratio of fingerprinting time to plain FFmpeg decoding
-// of the same file measured in the same run (goal <= 1).
+// of the same file measured in the same run (goal <= 1). It runs with the
+// default options (2 frames per second), and with a reference's: 4 per
+// second, plain (reference-fixed) and up to 16 per second where the picture
+// moves (reference-dense, pipeline.DefaultReferenceDense), which on this
+// clip, moving everywhere, is the most dense sampling can cost.
 func BenchmarkFile720p(b *testing.B) {
 	dir := b.TempDir()
 	secs := benchSeconds()
@@ -56,24 +60,36 @@ func BenchmarkFile720p(b *testing.B) {
 	path := makeClip(b, dir, "bench720.mp4", "mandelbrot=s=1280x720:r=30", "-t", secs,
 		"-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p")
 	base, baseCPU := ffmpegDecode(b, path)
-	ctx := context.Background()
-	var fp models.Fingerprint
-	b.ResetTimer()
-	start, startCPU := time.Now(), cputime.Process(b)
-	for i := 0; i < b.N; i++ {
-		var err error
-		if fp, err = File(ctx, path, Options{}); err != nil {
-			b.Fatal(err)
-		}
+	for _, tc := range []struct {
+		name string
+		opts Options
+	}{
+		{"default", Options{}},
+		{"reference-fixed", Options{Rate: 4}},
+		{"reference-dense", Options{Rate: 4, Dense: 4}},
+	} {
+		b.Run("options="+tc.name, func(b *testing.B) {
+			ctx := context.Background()
+			var fp models.Fingerprint
+			b.ResetTimer()
+			start, startCPU := time.Now(), cputime.Process(b)
+			for i := 0; i < b.N; i++ {
+				var err error
+				if fp, err = File(ctx, path, tc.opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+			per := time.Since(start) / time.Duration(b.N)
+			perCPU := (cputime.Process(b) - startCPU) / time.Duration(b.N)
+			b.StopTimer()
+			b.ReportMetric(float64(fp.Sampled)/per.Seconds(), "sampled_frames/s")
+			b.ReportMetric(float64(fp.Sampled), "sampled_frames")
+			b.ReportMetric(fp.Source.Duration*fp.Source.FPS/per.Seconds(), "decoded_frames/s")
+			b.ReportMetric(per.Seconds()/base.Seconds(), "ratio_to_ffmpeg")
+			b.ReportMetric(perCPU.Seconds()/baseCPU.Seconds(), "cpu_ratio_to_ffmpeg")
+			b.ReportMetric(base.Seconds()*1000, "ffmpeg_ms")
+		})
 	}
-	per := time.Since(start) / time.Duration(b.N)
-	perCPU := (cputime.Process(b) - startCPU) / time.Duration(b.N)
-	b.StopTimer()
-	b.ReportMetric(float64(fp.Sampled)/per.Seconds(), "sampled_frames/s")
-	b.ReportMetric(fp.Source.Duration*fp.Source.FPS/per.Seconds(), "decoded_frames/s")
-	b.ReportMetric(per.Seconds()/base.Seconds(), "ratio_to_ffmpeg")
-	b.ReportMetric(perCPU.Seconds()/baseCPU.Seconds(), "cpu_ratio_to_ffmpeg")
-	b.ReportMetric(base.Seconds()*1000, "ffmpeg_ms")
 }
 
 // BenchmarkHash is the hash step of one sampled frame: goimagehash on the

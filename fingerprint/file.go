@@ -13,7 +13,9 @@
 // filter and hashed (pHash by default). Frames without picture (black,
 // single-colour, fades) are counted in Fingerprint.Skipped and not hashed.
 // With Options.Mirror each hash is accompanied by the hash of the mirrored
-// frame (models.VariantMirror), for queries.
+// frame (models.VariantMirror), for queries. With Options.Dense the frames
+// between the sampling instants are kept too where the picture moves fast
+// (see densifier).
 package fingerprint
 
 import (
@@ -101,16 +103,23 @@ func decode(ctx context.Context, path string, opts Options, src models.Source, s
 	fp = models.Fingerprint{Version: models.FingerprintVersion, Rate: rate, Frames: []models.FrameHash{}}
 
 	var inset insetTracker
-	s := newSampler(vc, fps, rate)
+	tracker := (*insetTracker)(nil)
+	if opts.Mirror {
+		tracker = &inset
+	}
+	dense := newDensifier(opts.Dense)
+	s := newSampler(vc, fps, rate*float64(opts.Dense))
 	defer s.Close()
+	var cur []models.Hash64
 	for {
 		if err := ctx.Err(); err != nil {
 			return models.Fingerprint{}, false, err
 		}
-		frame, t, ok := s.next()
+		frame, t, first, last, ok := s.next()
 		if !ok {
 			break
 		}
+		at, grid := dense.instant(first, last)
 		if t > opts.MaxDuration {
 			return models.Fingerprint{}, false, models.Errorf(models.ETooLarge, "%s: video is longer than the %gs limit", path, opts.MaxDuration)
 		}
@@ -121,9 +130,23 @@ func decode(ctx context.Context, path string, opts Options, src models.Source, s
 				return models.Fingerprint{}, false, err
 			}
 		}
+		if !grid {
+			if err := dense.look(n, frame, at, first, last, t); err != nil {
+				return models.Fingerprint{}, false, fmt.Errorf("%s: frame at %.3fs: %w", path, t, err)
+			}
+			continue
+		}
 		hs, q, err := n.frame(frame, t)
 		if err != nil {
 			return models.Fingerprint{}, false, fmt.Errorf("%s: frame at %.3fs: %w", path, t, err)
+		}
+		cur = cur[:0]
+		if q >= FlatQuality {
+			cur = fullHashes(hs, cur)
+		}
+		// The frames held since the previous grid frame come first.
+		if err := dense.settle(n, &fp, tracker, first, last, cur); err != nil {
+			return models.Fingerprint{}, false, fmt.Errorf("%s: %w", path, err)
 		}
 		fp.Sampled++
 		if q < FlatQuality {
@@ -134,6 +157,9 @@ func decode(ctx context.Context, path string, opts Options, src models.Source, s
 		if opts.Mirror {
 			inset.add(n.plane(), t)
 		}
+	}
+	if err := dense.settle(n, &fp, tracker, -1, -1, nil); err != nil {
+		return models.Fingerprint{}, false, fmt.Errorf("%s: %w", path, err)
 	}
 	if s.frames == 0 {
 		return models.Fingerprint{}, false, models.Errorf(models.EInvalid, "%s: no decodable video frames (corrupt, truncated or not a video)", path)

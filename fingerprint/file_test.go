@@ -357,15 +357,25 @@ func FuzzFile(f *testing.F) {
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		fp, err := File(context.Background(), p, Options{MaxWidth: 1024, MaxHeight: 1024, MaxDuration: 60})
-		if err != nil {
-			if c := models.ErrorCode(err); c != models.EInvalid && c != models.ETooLarge {
-				t.Fatalf("error %v has code %s, want invalid or too_large", err, c)
+		// A reference's options with dense sampling where the picture
+		// moves, then a query's (mirrors, crop windows, insets).
+		for _, opts := range []Options{{Dense: 4}, {Mirror: true}} {
+			opts.MaxWidth, opts.MaxHeight, opts.MaxDuration = 1024, 1024, 60
+			fp, err := File(context.Background(), p, opts)
+			if err != nil {
+				if c := models.ErrorCode(err); c != models.EInvalid && c != models.ETooLarge {
+					t.Fatalf("error %v has code %s, want invalid or too_large", err, c)
+				}
+				return
 			}
-			return
-		}
-		if fp.Sampled == 0 || fp.Source.Width < MinSide || fp.Source.Duration <= 0 {
-			t.Fatalf("implausible fingerprint: %+v", fp.Source)
+			if fp.Sampled == 0 || fp.Source.Width < MinSide || fp.Source.Duration <= 0 {
+				t.Fatalf("implausible fingerprint: %+v", fp.Source)
+			}
+			for i := 1; i < len(fp.Frames); i++ {
+				if fp.Frames[i].T < fp.Frames[i-1].T {
+					t.Fatalf("frames out of time order at %d: %.3f after %.3f", i, fp.Frames[i].T, fp.Frames[i-1].T)
+				}
+			}
 		}
 	})
 }

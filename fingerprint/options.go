@@ -10,7 +10,7 @@ import (
 // given file and options. It changes whenever they change (sampling,
 // normalisation, variants), also when models.FingerprintVersion does not,
 // so that caches of fingerprints can be keyed by it.
-const Revision = "2026-11-23.7"
+const Revision = "2026-11-23.9"
 
 // Defaults and hard limits. The limits exist so that a hostile or broken file
 // cannot make the fingerprinter allocate gigabytes or decode for hours.
@@ -37,6 +37,14 @@ const (
 	// MinSide is the smallest width or height that still carries enough
 	// picture to hash.
 	MinSide = 16
+	// MaxDense bounds Options.Dense.
+	MaxDense = 8
+	// MotionBits is the hash distance at which Options.Dense keeps a
+	// frame between two sampling instants. Edits move a hash by up to
+	// about 10 bits (see pipeline.DefaultRadius); a picture that moved as
+	// far from both neighbours would need more than the search radius
+	// from a copy sampled near it.
+	MotionBits = 10
 	// FlatQuality is the quality below which a sampled frame is considered
 	// flat (black, a single colour, a fade) and skipped: such frames match
 	// every other flat frame and are no evidence of copying.
@@ -67,6 +75,17 @@ type Options struct {
 	MinSamples int
 	// ShortRate caps the raised rate (default DefaultShortRate).
 	ShortRate float64
+	// Dense (a power of two up to MaxDense; 0 or 1: off) samples up to
+	// Dense times as fast as the rate where the picture moves. The frames
+	// between two sampling instants are looked at, and one is kept when
+	// its hashes (the content's and the centre's) lie at least MotionBits
+	// from those of both its neighbours at its level (see densifier): the
+	// picture changed so much in that time that a copy sampled in between,
+	// as any copy is with some phase, would meet neither. Calm footage
+	// keeps the plain rate, so the index grows only with fast footage.
+	// Fingerprint.Rate stays the plain rate and Sampled counts the kept
+	// frames too.
+	Dense int
 	// MaxWidth, MaxHeight and MaxDuration (seconds) override the default
 	// limits when positive.
 	MaxWidth    int
@@ -90,6 +109,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if math.IsNaN(o.ShortRate) || o.ShortRate < 0 || o.ShortRate > MaxRate {
 		return o, models.Errorf(models.EInvalid, "short-video sampling rate %g is out of range (0, %g] frames per second", o.ShortRate, float64(MaxRate))
+	}
+	if o.Dense == 0 {
+		o.Dense = 1
+	}
+	if o.Dense < 0 || o.Dense > MaxDense || o.Dense&(o.Dense-1) != 0 {
+		return o, models.Errorf(models.EInvalid, "dense sampling factor %d is not a power of two from 1 to %d", o.Dense, MaxDense)
 	}
 	if o.Kind == "" {
 		o.Kind = models.KindPHash

@@ -54,9 +54,11 @@ func (s *sampler) Close() { s.mat.Close() }
 // instant returns the time of the i-th sampling instant.
 func (s *sampler) instant(i int) float64 { return float64(i) / s.rate }
 
-// next returns the next sampled frame and its time. The frame is valid until
+// next returns the next sampled frame, its time and the indices of the
+// first and last sampling instants it stands for (several when the video
+// has fewer frames than the rate asks for there). The frame is valid until
 // the following call. ok is false at the end of the stream.
-func (s *sampler) next() (frame gocv.Mat, t float64, ok bool) {
+func (s *sampler) next() (frame gocv.Mat, t float64, first, last int, ok bool) {
 	for !s.done {
 		want := s.instant(s.target)
 		// Convert the coming frame if it may be the one nearest to the
@@ -78,11 +80,12 @@ func (s *sampler) next() (frame gocv.Mat, t float64, ok bool) {
 			// This frame stands for the wanted instant and for any other
 			// it has already passed (a video with fewer frames per second
 			// than the rate, or a gap).
+			first = s.target
 			s.target++
 			for s.instant(s.target) <= t {
 				s.target++
 			}
-			return s.mat, t, true
+			return s.mat, t, first, s.target - 1, true
 		}
 		before := s.vc.Get(gocv.VideoCapturePosFrames)
 		s.vc.Grab(1)
@@ -94,7 +97,7 @@ func (s *sampler) next() (frame gocv.Mat, t float64, ok bool) {
 		}
 		s.tick()
 	}
-	return gocv.Mat{}, 0, false
+	return gocv.Mat{}, 0, 0, 0, false
 }
 
 // tick advances the clock for a frame just grabbed or read and returns the

@@ -30,6 +30,9 @@ func CachedFingerprint(dir string, next FingerprintFunc) FingerprintFunc {
 		if opts.MinSamples > 0 {
 			key += fmt.Sprintf("-n%d-s%g", opts.MinSamples, opts.ShortRate)
 		}
+		if opts.Dense > 1 {
+			key += fmt.Sprintf("-x%d", opts.Dense)
+		}
 		// The decoder's options decide which frames exist to be sampled
 		// (fingerprint.DefaultCaptureOptions skips some).
 		if dec := os.Getenv(fingerprint.CaptureOptionsEnv); dec != fingerprint.DefaultCaptureOptions {
