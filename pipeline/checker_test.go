@@ -318,6 +318,16 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	if _, err := New(Config{Index: idx, Radius: 65}); models.ErrorCode(err) != models.EInvalid {
 		t.Errorf("radius 65: %v", err)
 	}
+	for _, d := range []int{-1, 3, 16} {
+		if _, err := New(Config{Index: idx, ReferenceDense: d}); models.ErrorCode(err) != models.EInvalid {
+			t.Errorf("reference dense %d: %v", d, err)
+		}
+	}
+	for _, d := range []int{1, 2, 8} {
+		if _, err := New(Config{Index: idx, ReferenceDense: d}); err != nil {
+			t.Errorf("reference dense %d: %v", d, err)
+		}
+	}
 }
 
 func write(t *testing.T, dir, name string, b []byte) string {
