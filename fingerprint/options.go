@@ -113,8 +113,8 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Dense == 0 {
 		o.Dense = 1
 	}
-	if o.Dense < 0 || o.Dense > MaxDense || o.Dense&(o.Dense-1) != 0 {
-		return o, models.Errorf(models.EInvalid, "dense sampling factor %d is not a power of two from 1 to %d", o.Dense, MaxDense)
+	if err := CheckDense(o.Dense); err != nil {
+		return o, err
 	}
 	if o.Kind == "" {
 		o.Kind = models.KindPHash
@@ -132,6 +132,15 @@ func (o Options) withDefaults() (Options, error) {
 		o.MaxDuration = DefaultMaxDuration
 	}
 	return o, nil
+}
+
+// CheckDense reports (EInvalid) a dense sampling factor that Options.Dense
+// does not take: anything but a power of two from 1 to MaxDense.
+func CheckDense(n int) error {
+	if n < 1 || n > MaxDense || n&(n-1) != 0 {
+		return models.Errorf(models.EInvalid, "dense sampling factor %d is not a power of two from 1 to %d", n, MaxDense)
+	}
+	return nil
 }
 
 // rateFor returns the sampling rate for a video the container says lasts

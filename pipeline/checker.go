@@ -173,8 +173,8 @@ func New(cfg Config) (*Checker, error) {
 	if cfg.ReferenceDense == 0 {
 		cfg.ReferenceDense = DefaultReferenceDense
 	}
-	if d := cfg.ReferenceDense; d < 1 || d > fingerprint.MaxDense || d&(d-1) != 0 {
-		return nil, models.Errorf(models.EInvalid, "pipeline: reference dense sampling factor %d is not a power of two from 1 to %d", d, fingerprint.MaxDense)
+	if err := fingerprint.CheckDense(cfg.ReferenceDense); err != nil {
+		return nil, fmt.Errorf("pipeline: reference %w", err)
 	}
 	c.ref = fingerprint.Options{Rate: cfg.ReferenceRate, Kind: cfg.Kind, Dense: cfg.ReferenceDense}
 	c.query = fingerprint.Options{Rate: cfg.Rate, Kind: cfg.Kind, Mirror: true,
