@@ -14,9 +14,10 @@ import (
 // fast as the plain rate. A frame on the plain grid (every Dense-th
 // instant) is hashed as usual; a frame between two grid instants is looked
 // at first (analysed, and its two VariantFull hashes computed) and held
-// until the next grid frame arrives. Then each held frame is kept, and
-// hashed like any other, only if it moved away from both of its neighbours
-// at its level: the frames half its level's spacing before and after it
+// until the next grid frame arrives. Then each held frame is kept only if
+// it moved away from both of its neighbours at its level (a reference's two
+// hashes are then all it needs; a query's other variants are hashed from
+// the held analysis frame): the frames half its level's spacing before and after it
 // (with Dense 4, the frame at 2/4 of a period is compared with the grid
 // frames around it, those at 1/4 and 3/4 with the grid frame and the 2/4
 // frame on either side). Calm footage thereby costs one analysis and two
@@ -27,10 +28,13 @@ type between struct {
 	at     int // the sampler's instant (see densifier.instant)
 	lo, hi int // all the instants the frame stands for
 	t, q   float64
-	full   []models.Hash64 // the content's and the centre's hashes
-	rect   image.Rectangle // the content in the analysis frame
-	w, h   int
-	pix    []byte // the analysis frame, w*h bytes
+	hs     []models.FrameHash // the content's and the centre's hashes: all of a reference's
+	full   []models.Hash64    // their bits, none when the frame is flat
+	// A query's variants (mirrors, crop windows, insets) are hashed only
+	// if the frame is kept, from its analysis frame.
+	rect image.Rectangle // the content in the analysis frame
+	w, h int
+	pix  []byte // the analysis frame, w*h bytes
 }
 
 // densifier holds the off-grid frames since the latest grid frame.
@@ -85,14 +89,18 @@ func (d *densifier) look(n *normalizer, m gocv.Mat, at, lo, hi int, t float64) e
 		d.held = append(d.held, between{})
 	}
 	b := &d.held[len(d.held)-1]
-	b.at, b.lo, b.hi, b.t, b.q, b.rect, b.w, b.h = at, lo, hi, t, q, rect, p.w, p.h
+	b.at, b.lo, b.hi, b.t, b.q = at, lo, hi, t, q
+	b.hs = append(b.hs[:0], hs...)
 	b.full = b.full[:0]
 	if q >= FlatQuality {
 		b.full = fullHashes(hs, b.full)
 	}
-	b.pix = b.pix[:0]
-	for y := 0; y < p.h; y++ {
-		b.pix = append(b.pix, p.pix[y*p.stride:y*p.stride+p.w]...)
+	if n.mirror {
+		b.rect, b.w, b.h = rect, p.w, p.h
+		b.pix = b.pix[:0]
+		for y := 0; y < p.h; y++ {
+			b.pix = append(b.pix, p.pix[y*p.stride:y*p.stride+p.w]...)
+		}
 	}
 	return nil
 }
@@ -124,14 +132,17 @@ func (d *densifier) settle(n *normalizer, fp *models.Fingerprint, inset *insetTr
 		if b.q < FlatQuality || !moved(b.full, hashesAt(b.at-step), hashesAt(b.at+step)) {
 			continue
 		}
-		m, err := gocv.NewMatFromBytes(b.h, b.w, gocv.MatTypeCV8UC1, b.pix)
-		if err != nil {
-			return fmt.Errorf("frame at %.3fs: %w", b.t, err)
-		}
-		hs, _, err := n.hashRegions(m, n.regions(b.rect), b.t)
-		m.Close()
-		if err != nil {
-			return fmt.Errorf("frame at %.3fs: %w", b.t, err)
+		hs := b.hs
+		if n.mirror {
+			m, err := gocv.NewMatFromBytes(b.h, b.w, gocv.MatTypeCV8UC1, b.pix)
+			if err != nil {
+				return fmt.Errorf("frame at %.3fs: %w", b.t, err)
+			}
+			hs, _, err = n.hashRegions(m, n.regions(b.rect), b.t)
+			m.Close()
+			if err != nil {
+				return fmt.Errorf("frame at %.3fs: %w", b.t, err)
+			}
 		}
 		fp.Sampled++
 		fp.Frames = append(fp.Frames, hs...)
